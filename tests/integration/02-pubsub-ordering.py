@@ -1,0 +1,17 @@
+# Ordered topic: QoS 1 messages from one publisher on one topic arrive in
+# publish order [MQTT-4.6.0-2, MQTT-4.6.0-6], also through several topics
+# interleaved (order kept per topic).
+from mqttraw import check
+from pahoutil import Client
+
+N = 300
+sub = Client("ord-sub"); sub.subscribe("ord/#", 1)
+pub = Client("ord-pub")
+infos = [pub.publish("ord/%d" % (i % 3), b"%d" % i, qos=1, wait=False) for i in range(N)]
+pub.wait(lambda: all(x.mid in pub.acked for x in infos), 20, "all PUBACKs")
+msgs = sub.wait_msgs(N, 20)
+for t in range(3):
+    seq = [int(m.payload) for m in msgs if m.topic == "ord/%d" % t]
+    check(seq == list(range(t, N, 3)), "MQTT-4.6.0-6", "topic ord/%d in order (%d msgs)" % (t, len(seq)))
+allseq = [int(m.payload) for m in msgs]
+check(allseq == list(range(N)), "MQTT-4.6.0-6", "whole stream in order across topics")

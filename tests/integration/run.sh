@@ -1,0 +1,160 @@
+#!/bin/bash
+# Integration tests: runs every tests/integration/NN-*.py / NN-*.sh against a
+# freshly started broker on a free loopback port (one broker per test file).
+#
+#   tests/integration/run.sh BUILD_DIR          # broker: BUILD_DIR/moatd
+#   BROKER=mosquitto tests/integration/run.sh X # reference: /usr/sbin/mosquitto
+#   ONLY=05- tests/integration/run.sh build     # only files whose name contains 05-
+#
+# A test file may add broker config lines in its first 30 lines:
+#   # conf: KEY VALUE            (both brokers; moat_* keys skipped for mosquitto)
+#   # conf-moatd: KEY VALUE      (moatd only)
+#   # conf-mosquitto: KEY VALUE  (mosquitto only)
+# Tests get MQTT_HOST, MQTT_PORT, BROKER (moatd|mosquitto), BROKER_LOG.
+# A test exiting 77 is reported as SKIP (counted neither passed nor failed).
+# A header line "# mosquitto-deviates: WHY" marks a test that asserts the
+# spec where mosquitto does not follow it: with BROKER=mosquitto its failure
+# is reported as XFAIL (not counted as failed), its success as XPASS.
+set -u
+
+BUILD_DIR=${1:?usage: $0 BUILD_DIR}
+BROKER=${BROKER:-moatd}
+TEST_TIMEOUT=${TEST_TIMEOUT:-60}
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3     # Debian's python: sees python3-paho-mqtt
+
+case $BROKER in
+    moatd)     BROKER_BIN=$BUILD_DIR/moatd ;;
+    mosquitto) BROKER_BIN=/usr/sbin/mosquitto ;;
+    *) echo "run.sh: BROKER must be moatd or mosquitto, not '$BROKER'" >&2; exit 2 ;;
+esac
+if [ ! -x "$BROKER_BIN" ]; then
+    echo "run.sh: broker binary $BROKER_BIN not found or not executable" >&2
+    exit 2
+fi
+for dep in "$PY" /usr/bin/mosquitto_pub /usr/bin/mosquitto_sub timeout; do
+    command -v "$dep" >/dev/null || { echo "run.sh: missing $dep (apt-get install -y python3-paho-mqtt mosquitto-clients)" >&2; exit 2; }
+done
+"$PY" -c 'import paho.mqtt.client' 2>/dev/null ||
+    { echo "run.sh: $PY cannot import paho (apt-get install -y python3-paho-mqtt)" >&2; exit 2; }
+
+TMP=$(mktemp -d /tmp/moat-integration.XXXXXX)
+BROKER_PID=
+
+stop_broker() {
+    [ -n "$BROKER_PID" ] || return 0
+    kill -TERM "$BROKER_PID" 2>/dev/null
+    for _ in $(seq 50); do
+        kill -0 "$BROKER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$BROKER_PID" 2>/dev/null
+    wait "$BROKER_PID" 2>/dev/null
+    BROKER_PID=
+}
+cleanup() { stop_broker; [ -n "${KEEP_TMP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+free_port() {
+    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# write_conf TESTFILE PORT CONF: base config plus the test's header lines.
+write_conf() {
+    local test=$1 port=$2 conf=$3 line key
+    {
+        echo "listener $port 127.0.0.1"
+        echo "allow_anonymous true"
+        echo "max_queued_messages 100"
+        echo "max_inflight_messages 20"
+        if [ "$BROKER" = moatd ]; then
+            echo "moat_connect_timeout 2"
+        else
+            echo "log_dest stderr"
+            echo "log_type all"
+        fi
+        head -n 30 "$test" | while IFS= read -r line; do
+            case $line in
+                "# conf: "*)           line=${line#"# conf: "} ;;
+                "# conf-$BROKER: "*)   line=${line#"# conf-$BROKER: "} ;;
+                *) continue ;;
+            esac
+            key=${line%% *}
+            if [ "$BROKER" = mosquitto ] && [ "${key#moat_}" != "$key" ]; then
+                continue
+            fi
+            echo "$line"
+        done
+    } > "$conf"
+}
+
+# start_broker CONF LOG PORT: start and wait until the port accepts.
+start_broker() {
+    local conf=$1 log=$2 port=$3
+    "$BROKER_BIN" -c "$conf" > "$log" 2>&1 &
+    BROKER_PID=$!
+    for _ in $(seq 100); do
+        if ! kill -0 "$BROKER_PID" 2>/dev/null; then
+            wait "$BROKER_PID" 2>/dev/null; BROKER_PID=
+            return 1
+        fi
+        if "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2).close()" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
+passed=0 failed=0 skipped=0 xfailed=0
+for t in "$HERE"/[0-9][0-9]-*.py "$HERE"/[0-9][0-9]-*.sh; do
+    [ -e "$t" ] || continue
+    name=$(basename "$t")
+    case $name in *${ONLY:-}*) ;; *) continue ;; esac
+    conf=$TMP/$name.conf log=$TMP/$name.broker.log out=$TMP/$name.out
+    port=$(free_port)
+    write_conf "$t" "$port" "$conf"
+    if ! start_broker "$conf" "$log" "$port"; then
+        echo "FAIL $name (broker did not start on port $port)"
+        echo "---- config"; cat "$conf"; echo "---- broker log"; tail -n 50 "$log"
+        failed=$((failed + 1)); stop_broker; continue
+    fi
+    case $t in
+        *.py) cmd=("$PY" "$t") ;;
+        *.sh) cmd=(bash "$t") ;;
+    esac
+    start=$(date +%s)
+    MQTT_HOST=127.0.0.1 MQTT_PORT=$port BROKER=$BROKER BROKER_LOG=$log PYTHONPATH=$HERE \
+        timeout -k 5 "$TEST_TIMEOUT" "${cmd[@]}" > "$out" 2>&1 < /dev/null
+    rc=$?
+    secs=$(( $(date +%s) - start ))
+    alive=1
+    kill -0 "$BROKER_PID" 2>/dev/null || alive=0
+    stop_broker
+    deviates=
+    [ "$BROKER" = mosquitto ] && deviates=$(head -n 30 "$t" | sed -n 's/^# mosquitto-deviates: //p' | head -n 1)
+    if [ $rc -eq 77 ]; then
+        echo "SKIP $name ($(tail -n 1 "$out"))"
+        skipped=$((skipped + 1))
+    elif [ $rc -eq 0 ] && [ $alive -eq 1 ]; then
+        echo "PASS $name (${secs}s)${deviates:+ (XPASS: marked mosquitto-deviates)}"
+        passed=$((passed + 1))
+    elif [ -n "$deviates" ]; then
+        echo "XFAIL $name (mosquitto deviates: $deviates; $(grep -m1 '^FAIL' "$out"))"
+        xfailed=$((xfailed + 1))
+    else
+        why="exit $rc"
+        [ $rc -eq 124 ] && why="timed out after ${TEST_TIMEOUT}s"
+        [ $alive -eq 0 ] && why="$why; broker died during the test"
+        echo "FAIL $name ($why)"
+        echo "---- test output ($name)"; tail -n 40 "$out"
+        echo "---- broker log ($name, last 60 lines)"; tail -n 60 "$log"
+        echo "----"
+        failed=$((failed + 1))
+    fi
+done
+[ $skipped -gt 0 ] && echo "($skipped skipped)"
+[ $xfailed -gt 0 ] && echo "($xfailed expected failures: mosquitto deviates from the spec)"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,149 @@
+/* Accepting TCP connections on the engine thread, and adopting those
+ * other threads hand over (TLS handshake workers). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "broker/conn.h"
+#include "broker/engine.h"
+#include "broker/keepalive.h"
+#include "config.h"
+#include "net/listener.h"
+#include "util/log.h"
+
+#define ACCEPT_BATCH 64
+#define ACCEPT_PAUSE_MS 100
+
+static void to_peer(const struct sockaddr_storage *ss, struct peer_addr *p)
+{
+    memset(p, 0, sizeof *p);
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        p->family = AF_INET;
+        p->port = ntohs(a->sin_port);
+        memcpy(p->addr, &a->sin_addr, 4);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        p->port = ntohs(a->sin6_port);
+        if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {   /* dual-stack socket */
+            p->family = AF_INET;
+            memcpy(p->addr, a->sin6_addr.s6_addr + 12, 4);
+        } else {
+            p->family = AF_INET6;
+            memcpy(p->addr, &a->sin6_addr, 16);
+        }
+    }
+}
+
+void engine_conn_accepted(struct engine *e, int fd, const struct transport *t, void *tctx,
+                          const struct listener *lst, const struct peer_addr *peer)
+{
+    struct listener *l = (struct listener *)lst;
+    int maxc = l && l->conf ? l->conf->max_connections : -1;
+    if (maxc >= 0 && l->n_conns >= (uint64_t)maxc) {
+        char ps[64];
+        e->st.conns_refused_limit++;
+        log_notice("%s refused: listener %u at max_connections %d", peer_str(peer, ps, sizeof ps),
+                   l->port, maxc);
+        t->close(fd, tctx);
+        return;
+    }
+    struct conn *c = conn_new(e, fd, t, tctx, lst, peer);
+    if (!c) {
+        e->st.oom++;
+        return;
+    }
+    if (l)
+        l->n_conns++;
+    e->st.conns_accepted++;
+    connect_timeout_start(c);
+}
+
+static void resume_accept(struct evloop *el, struct ev_timer *t)
+{
+    struct listener *l = t->arg;
+    ev_mod(el, &l->ev, EPOLLIN);
+}
+
+static void on_accept(struct evloop *el, struct ev_handler *h, uint32_t events)
+{
+    struct listener *l = h->arg;
+    struct engine *e = l->eng;
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(h->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* Level-triggered: without a pause this would spin. */
+                log_warn("listener %u: accept: %s; pausing accepts for %d ms", l->port,
+                         strerror(errno), ACCEPT_PAUSE_MS);
+                ev_mod(el, h, 0);
+                l->pause.fn = resume_accept;
+                l->pause.arg = l;
+                ev_timer_arm(el, &l->pause, ev_now_ms(el) + ACCEPT_PAUSE_MS);
+            }
+            return;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        struct peer_addr p;
+        to_peer(&ss, &p);
+        engine_conn_accepted(e, fd, &transport_tcp, NULL, l, &p);
+    }
+}
+
+int engine_listen(struct engine *e, struct listener *l)
+{
+    l->eng = e;
+    l->ev.fn = on_accept;
+    l->ev.arg = l;
+    return ev_add(e->el, &l->ev, EPOLLIN);
+}
+
+int engine_adopt(struct engine *e, int fd, const struct transport *t, void *tctx,
+                 const struct listener *lst)
+{
+    struct handoff *h = malloc(sizeof *h);
+    if (!h)
+        return -1;
+    *h = (struct handoff){ .fd = fd, .t = t, .tctx = tctx, .lst = lst };
+    pthread_mutex_lock(&e->handoff_lock);
+    h->next = e->handoffs;
+    e->handoffs = h;
+    pthread_mutex_unlock(&e->handoff_lock);
+    uint64_t one = 1;
+    if (write(e->wake.fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        return -1;
+    return 0;
+}
+
+void engine_on_wake(struct evloop *el, struct ev_handler *h, uint32_t events)
+{
+    struct engine *e = h->arg;
+    uint64_t v;
+    if (read(h->fd, &v, sizeof v) < 0 && errno != EAGAIN)
+        log_warn("eventfd read: %s", strerror(errno));
+    pthread_mutex_lock(&e->handoff_lock);
+    struct handoff *list = e->handoffs;
+    e->handoffs = NULL;
+    pthread_mutex_unlock(&e->handoff_lock);
+    while (list) {
+        struct handoff *n = list->next;
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        struct peer_addr p = { 0 };
+        if (getpeername(list->fd, (struct sockaddr *)&ss, &sl) == 0)
+            to_peer(&ss, &p);
+        engine_conn_accepted(e, list->fd, list->t, list->tctx, list->lst, &p);
+        free(list);
+        list = n;
+    }
+}

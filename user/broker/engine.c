@@ -1,0 +1,223 @@
+/* Engine setup, the once-per-iteration work (deferred Wills, batched
+ * flush, deferred frees), housekeeping tick, signals and teardown. */
+#include "broker/engine.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "broker/conn.h"
+#include "broker/msg.h"
+#include "broker/session.h"
+#include "config.h"
+#include "mqtt/retain.h"
+#include "mqtt/topic_tree.h"
+#include "net/listener.h"
+#include "util/hash.h"
+#include "util/log.h"
+
+#define TICK_MS 1000
+#define EXPIRY_CHECK_MS 60000
+
+/* Wills of connections closed during this iteration. Publishing can close
+ * more connections (write errors), so repeat until none is left. */
+static bool publish_wills(struct engine *e)
+{
+    bool any = false;
+    for (struct conn *c = e->dead; c; c = c->next) {
+        struct msg *m = c->will_pending;
+        if (!m)
+            continue;
+        c->will_pending = NULL;
+        e->st.wills_published++;
+        engine_publish(e, m);
+        msg_unref(m);
+        any = true;
+    }
+    return any;
+}
+
+static void flush_dirty(struct engine *e)
+{
+    while (e->dirty) {
+        struct conn *list = e->dirty;
+        e->dirty = NULL;
+        while (list) {
+            struct conn *c = list;
+            list = c->next_dirty;
+            c->dirty = false;
+            c->next_dirty = NULL;
+            conn_flush(c);
+        }
+    }
+}
+
+static void before_sleep(struct evloop *el, void *arg)
+{
+    struct engine *e = arg;
+    do
+        flush_dirty(e);
+    while (publish_wills(e));
+    flush_dirty(e);
+    while (e->dead) {
+        struct conn *c = e->dead;
+        e->dead = c->next;
+        free(c->in);
+        free(c);
+    }
+}
+
+static void expire_sessions(struct engine *e)
+{
+    uint32_t exp = e->cfg->persistent_client_expiration;
+    if (!exp)
+        return;
+    uint64_t now = ev_now_ms(e->el), limit = (uint64_t)exp * 1000u;
+    for (uint32_t b = 0; b < e->sess_cap; b++)
+        for (struct session *s = e->sess_tab[b], *nx; s; s = nx) {
+            nx = s->hnext;
+            if (!s->conn && now - s->offline_since_ms >= limit) {
+                log_notice("session '%s' expired after %u s offline (persistent_client_expiration)",
+                           s->client_id, exp);
+                session_destroy(e, s);
+            }
+        }
+}
+
+static void on_tick(struct evloop *el, struct ev_timer *t)
+{
+    struct engine *e = t->arg;
+    uint64_t now = ev_now_ms(el);
+    if (e->cfg->sys_interval && now - e->last_sys_ms >= (uint64_t)e->cfg->sys_interval * 1000u) {
+        e->last_sys_ms = now;
+        sys_publish(e);
+    }
+    static const uint64_t every = EXPIRY_CHECK_MS / TICK_MS;
+    if ((now / TICK_MS) % every == 0)
+        expire_sessions(e);
+    ev_timer_arm(el, t, now + TICK_MS);
+}
+
+static void on_signal(struct evloop *el, struct ev_handler *h, uint32_t events)
+{
+    struct engine *e = h->arg;
+    struct signalfd_siginfo si;
+    while (read(h->fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+            log_notice("signal %u: shutting down", si.ssi_signo);
+            e->stopping = true;
+            ev_stop(el);
+        } else if (si.ssi_signo == SIGHUP) {
+            log_notice("SIGHUP: nothing to reload in this build (configuration is read at start)");
+        }
+    }
+}
+
+struct engine *engine_new(const struct moat_config *cfg, char *err, size_t errlen)
+{
+    struct engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    e->cfg = cfg;
+    e->seed = moat_random_seed();
+    e->sig.fd = e->wake.fd = -1;
+    pthread_mutex_init(&e->handoff_lock, NULL);
+    e->el = ev_new();
+    e->subs = topic_tree_new(e->seed);
+    e->retained = retain_new(e->seed ^ 0x5bd1e995u);
+    e->listeners = calloc(cfg->n_listeners ? cfg->n_listeners : 1, sizeof *e->listeners);
+    if (!e->el || !e->subs || !e->retained || !e->listeners) {
+        snprintf(err, errlen, "out of memory");
+        engine_free(e);
+        return NULL;
+    }
+    for (size_t i = 0; i < cfg->n_listeners; i++) {
+        if (listener_open(&e->listeners[i], &cfg->listeners[i], err, errlen) < 0 ||
+            engine_listen(e, &e->listeners[i]) < 0) {
+            e->n_listeners = i + 1;
+            engine_free(e);
+            return NULL;
+        }
+        e->n_listeners = i + 1;
+        log_notice("listening on %s port %u", cfg->listeners[i].bind_address
+                   ? cfg->listeners[i].bind_address : "all addresses", e->listeners[i].port);
+    }
+
+    sigset_t ss;
+    sigemptyset(&ss);
+    sigaddset(&ss, SIGINT);
+    sigaddset(&ss, SIGTERM);
+    sigaddset(&ss, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &ss, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    e->sig.fd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
+    e->sig.fn = on_signal;
+    e->sig.arg = e;
+    e->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    e->wake.fn = engine_on_wake;
+    e->wake.arg = e;
+    if (e->sig.fd < 0 || e->wake.fd < 0 || ev_add(e->el, &e->sig, EPOLLIN) < 0 ||
+        ev_add(e->el, &e->wake, EPOLLIN) < 0) {
+        snprintf(err, errlen, "signalfd/eventfd: %s", strerror(errno));
+        engine_free(e);
+        return NULL;
+    }
+    e->st.start_ms = ev_now_ms(e->el);
+    e->tick.fn = on_tick;
+    e->tick.arg = e;
+    ev_timer_arm(e->el, &e->tick, e->st.start_ms + TICK_MS);
+    ev_set_before_sleep(e->el, before_sleep, e);
+    sys_publish(e);
+    e->last_sys_ms = e->st.start_ms;
+    return e;
+}
+
+int engine_run(struct engine *e)
+{
+    return ev_run(e->el);
+}
+
+void engine_free(struct engine *e)
+{
+    if (!e)
+        return;
+    while (e->conns)
+        conn_close(e->conns, false, "broker shutting down");
+    for (struct conn *c = e->dead; c; c = c->next) {
+        msg_unref(c->will_pending);   /* not published at shutdown */
+        c->will_pending = NULL;
+    }
+    if (e->el)
+        before_sleep(e->el, e);
+    for (uint32_t b = 0; b < e->sess_cap; b++)
+        while (e->sess_tab[b])
+            session_destroy(e, e->sess_tab[b]);
+    free(e->sess_tab);
+    for (size_t i = 0; i < e->n_listeners; i++)
+        listener_close(&e->listeners[i]);
+    free(e->listeners);
+    topic_tree_free(e->subs);
+    retain_free(e->retained, msg_unref_void);
+    free(e->matched);
+    while (e->handoffs) {
+        struct handoff *h = e->handoffs;
+        e->handoffs = h->next;
+        h->t->close(h->fd, h->tctx);
+        free(h);
+    }
+    if (e->sig.fd >= 0)
+        close(e->sig.fd);
+    if (e->wake.fd >= 0)
+        close(e->wake.fd);
+    ev_free(e->el);
+    pthread_mutex_destroy(&e->handoff_lock);
+    free(e);
+}

@@ -1,0 +1,91 @@
+/* The broker engine: one struct holding all state of one event-loop thread
+ * (connections, sessions, subscriptions, retained messages, counters),
+ * passed to every function. No globals, so engines can later be sharded. */
+#ifndef MOAT_BROKER_ENGINE_H
+#define MOAT_BROKER_ENGINE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "broker/stats.h"
+#include "core/evloop.h"
+#include "net/transport.h"
+
+struct moat_config;
+struct conn;
+struct session;
+struct topic_tree;
+struct retain_store;
+struct peer_addr;
+struct listener;
+struct msg;
+
+/* Connections handed over by other threads (TLS handshake workers). */
+struct handoff {
+    int fd;
+    const struct transport *t;
+    void *tctx;
+    const struct listener *lst;
+    struct handoff *next;
+};
+
+struct engine {
+    const struct moat_config *cfg;
+    struct evloop       *el;
+    uint64_t             seed;           /* hash key for peer-chosen strings */
+    struct listener     *listeners;
+    size_t               n_listeners;
+
+    struct conn         *conns;          /* every live connection */
+    uint64_t             n_conns;
+    struct conn         *dirty;          /* output pending this iteration */
+    struct conn         *dead;           /* closed, freed after the flush */
+
+    struct session     **sess_tab;       /* chained hash by client id */
+    uint32_t             sess_cap;
+    uint32_t             n_sessions;
+
+    struct topic_tree   *subs;
+    struct retain_store *retained;
+
+    struct session     **matched;        /* fan-out scratch */
+    uint32_t             n_matched, cap_matched;
+    uint64_t             match_gen;
+
+    struct broker_stats  st;
+    uint32_t             auto_id_seq;
+    struct ev_timer      tick;           /* 1 s housekeeping and $SYS */
+    uint64_t             last_sys_ms;
+
+    struct ev_handler    sig;            /* signalfd */
+    struct ev_handler    wake;           /* eventfd for handoffs */
+    pthread_mutex_t      handoff_lock;
+    struct handoff      *handoffs;
+    bool                 stopping;
+    uint8_t              rbuf[65536];    /* shared read buffer */
+};
+
+/* Builds the engine for cfg: binds every listener (errors name the
+ * listener's file:line), installs signal handling. Returns NULL with a
+ * message in err. */
+struct engine *engine_new(const struct moat_config *cfg, char *err, size_t errlen);
+/* Runs the loop until SIGINT/SIGTERM. Returns 0 or -1. */
+int  engine_run(struct engine *e);
+void engine_free(struct engine *e);
+
+/* Thread-safe: adopts an established connection (fd non-blocking). */
+int  engine_adopt(struct engine *e, int fd, const struct transport *t, void *tctx,
+                  const struct listener *lst);
+
+/* Internal to the engine's files. */
+void engine_conn_accepted(struct engine *e, int fd, const struct transport *t, void *tctx,
+                          const struct listener *lst, const struct peer_addr *peer);
+/* Publishes m (as received from a client or a Will or $SYS): retained
+ * store update when m->retain, then fan-out to matching subscribers. */
+void engine_publish(struct engine *e, struct msg *m);
+int  engine_listen(struct engine *e, struct listener *l);                     /* accept.c */
+void engine_on_wake(struct evloop *el, struct ev_handler *h, uint32_t events); /* accept.c */
+void sys_publish(struct engine *e);                                           /* sys_stats.c */
+
+#endif

@@ -1,0 +1,67 @@
+/* Incoming PUBLISH [MQTT-3.3] and the receiver side of QoS 2: PUBREL
+ * [MQTT-3.6]. QoS 2 uses method B of [MQTT-4.3.3]: deliver on PUBLISH,
+ * remember the packet id until PUBREL, so a DUP resend is acked but not
+ * delivered twice. */
+#include "broker/conn.h"
+#include "broker/engine.h"
+#include "broker/handlers.h"
+#include "broker/msg.h"
+#include "broker/send.h"
+#include "broker/session.h"
+#include "mqtt/packet.h"
+#include "util/log.h"
+
+static void publish_in(struct conn *c, const struct mqtt_publish *pub)
+{
+    struct engine *e = c->eng;
+    e->st.pub_msgs_received++;
+    /* $SYS belongs to the broker: a client cannot spoof its statistics. */
+    if (pub->topic.len && pub->topic.p[0] == '$') {
+        e->st.pub_dropped++;
+        return;
+    }
+    struct msg *m = msg_new(pub->topic.p, (uint16_t)pub->topic.len, pub->payload.p,
+                            pub->payload.len, pub->qos, pub->retain);
+    if (!m) {
+        e->st.oom++;
+        e->st.pub_dropped++;
+        return;
+    }
+    engine_publish(e, m);
+    msg_unref(m);
+}
+
+int handle_publish(struct conn *c, const struct mqtt_packet *p)
+{
+    const struct mqtt_publish *pub = &p->u.publish;
+    switch (pub->qos) {
+    case 0:
+        publish_in(c, pub);
+        return 0;
+    case 1:
+        publish_in(c, pub);
+        send_ack(c, MQTT_PUBACK, pub->pid);
+        return 0;
+    default: {
+        int r = session_rx2_add(c->s, pub->pid);
+        if (r < 0) {
+            c->eng->st.oom++;
+            conn_close(c, true, "out of memory for QoS 2 state");
+            return 0;
+        }
+        if (r == 1)
+            publish_in(c, pub);
+        send_ack(c, MQTT_PUBREC, pub->pid);
+        return 0;
+    }
+    }
+}
+
+int handle_pubrel(struct conn *c, const struct mqtt_packet *p)
+{
+    /* PUBCOMP even for an unknown id: the client may be resending after
+     * we already completed [MQTT-4.3.3-1]. */
+    session_rx2_del(c->s, p->u.pid);
+    send_ack(c, MQTT_PUBCOMP, p->u.pid);
+    return 0;
+}
