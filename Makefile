@@ -21,7 +21,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -fno-strict-aliasing -Iinclude -Iuser -I$(B) -MMD -MP $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS  := -lssl -lcrypto -lbpf -lelf -lz -lnl-route-3 -lnl-3 -llmdb -lpthread -lm
+LDLIBS  := -lssl -lcrypto -largon2 -lbpf -lelf -lz -lnl-route-3 -lnl-3 -llmdb -lpthread -lm
 NL_CFLAGS := $(shell pkg-config --cflags libnl-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 CFLAGS  += $(NL_CFLAGS)
 

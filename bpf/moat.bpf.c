@@ -315,10 +315,12 @@ static __always_inline int take_token(const struct moat_config *cfg, struct moat
 
     struct moat_src_key k = p->src;
     __u32 plen = 32;
+    k.prefixlen = 32;
     if (k.family == 6) {
         plen = cfg->ipv6_prefix;
         if (plen == 0 || plen > 128)
             plen = 64;
+        k.prefixlen = (__u8)plen;
         for (int i = 0; i < 16; i++) {
             __u32 bit = (__u32)i * 8;
             if (bit >= plen)

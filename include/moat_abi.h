@@ -102,10 +102,12 @@ struct moat_allow_val {
 };
 
 /* Token-bucket key: a source, IPv4 /32 or IPv6 masked to the configured
- * prefix. family is 4 or 6; unused address bytes are zero. */
+ * prefix. family is 4 or 6; unused address bytes are zero; prefixlen is
+ * part of the key so a prefix change at run time starts fresh buckets. */
 struct moat_src_key {
     __u8  family;
-    __u8  pad[3];
+    __u8  prefixlen;
+    __u8  pad[2];
     __u8  addr[16];
 };
 

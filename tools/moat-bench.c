@@ -96,15 +96,17 @@ static const struct opt opts[] = {
     { "subs", T_U32, OFF(subs), 1, 10000, "subscribers (default 1)" },
     { "topics", T_STR, OFF(topics), 0, 0, "pair (topic per publisher/subscriber pair, needs pubs == subs)"
       " | shared (one topic, fan-out) (default pair)" },
-    { "topic-prefix", T_STR, OFF(topic_prefix), 0, 0, "topic prefix (default bench)" },
+    { "topic-prefix", T_STR, OFF(topic_prefix), 0, 0, "topic prefix (default bench/PID)" },
     { "qos", T_U32, OFF(qos), 0, 2, "QoS of publications and subscriptions (default 0)" },
-    { "size", T_U32, OFF(size), BENCH_PAYLOAD_HDR, 1048576, "payload bytes, >= 24 (default 64)" },
+    { "size", T_U32, OFF(size), BENCH_PAYLOAD_HDR, 1048576, "payload bytes, >= 32 (default 64)" },
     { "count", T_U64, OFF(count), 0, 1e12, "messages per publisher, 0 = until --duration (default 0)" },
     { "duration", T_DBL, OFF(duration), 0, 86400, "seconds of publishing, 0 = until --count (default 5)" },
     { "rate", T_DBL, OFF(rate), 0, 1e9, "total messages/s over all publishers, 0 = as fast as possible" },
     { "inflight", T_U32, OFF(inflight), 1, 65534, "unacknowledged QoS 1/2 messages per publisher (default 20)" },
-    { "drain", T_DBL, OFF(drain), 0, 3600, "seconds to wait for late messages after publishing (default 2)" },
-    { "deadline", T_DBL, OFF(deadline), 0.1, 86400, "hard bound on the whole run in seconds (default 60)" },
+    { "window", T_U32, OFF(window), 0, 1e9, "messages per publisher sent but not yet received by every"
+      " subscriber; 0 = open loop (default 1000)" },
+    { "drain", T_DBL, OFF(drain), 0, 3600, "stop draining after this many seconds without a message (default 2)" },
+    { "deadline", T_DBL, OFF(deadline), 0.1, 86400, "hard bound on the whole run in seconds; ends a drain as loss (default 60)" },
     { "conns", T_U32, OFF(conns), 1, 1000000, "connections (conn, idle) (default 1000)" },
     { "concurrency", T_U32, OFF(concurrency), 1, 100000, "handshakes in flight at once (default 100)" },
     { "hold", T_DBL, OFF(hold), 0, 86400, "idle: seconds to hold the connections (default 10)" },
@@ -137,10 +139,10 @@ static void defaults(struct bench_opts *o)
     o->port = 1883;
     o->pubs = o->subs = 1;
     o->topics = "pair";
-    o->topic_prefix = "bench";
     o->size = 64;
     o->duration = 5;
     o->inflight = 20;
+    o->window = 1000;
     o->drain = 2;
     o->deadline = 60;
     o->conns = 1000;
@@ -295,7 +297,8 @@ int main(int argc, char **argv)
     struct bench_opts o;
     struct bench_ctx bc;
     struct bench_report rep;
-    char broker[80];
+    char broker[80], prefix[32];
+    struct timespec now;
     int rc;
 
     defaults(&o);
@@ -305,12 +308,20 @@ int main(int argc, char **argv)
         return 0;
     }
     memset(&bc, 0, sizeof(bc));
+    if (!o.topic_prefix) {
+        /* Per process, so a broker still delivering an earlier run's
+         * backlog does not feed this run. */
+        snprintf(prefix, sizeof(prefix), "bench/%ld", (long)getpid());
+        o.topic_prefix = prefix;
+    }
     if (rc < 0 || validate(&o, &bc.addr) < 0)
         return 2;
     o.progress = !o.no_progress && isatty(STDERR_FILENO);
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
     bc.o = &o;
+    clock_gettime(CLOCK_REALTIME, &now);
+    bc.run_id = (uint32_t)now.tv_nsec ^ (uint32_t)now.tv_sec ^ ((uint32_t)getpid() << 16);
     bc.t_start_ns = bench_now_ns();
     bc.t_deadline_ns = bc.t_start_ns + (uint64_t)(o.deadline * 1e9);
     memset(&rep, 0, sizeof(rep));

@@ -253,11 +253,11 @@ static void init_defaults(struct moat_config *c, struct cfg_parser *p, char *err
     c->log_timestamp = true;
     c->moat_connect_timeout = 10;
     c->moat_max_output_bytes = 4194304;
-    c->xdp_on_exit = XDP_ON_EXIT_DETACH;
+    c->xdp_on_exit = CFG_XDP_ON_EXIT_DETACH;
     c->xdp_syn_rate = 100;
     c->xdp_syn_burst = 200;
     c->xdp_ipv6_prefix = 64;
-    c->xdp_block_mode = XDP_BLOCK_PORTS;
+    c->xdp_block_mode = CFG_XDP_BLOCK_PORTS;
 
     memset(p, 0, sizeof *p);
     p->cfg = c;

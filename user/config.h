@@ -40,13 +40,15 @@ struct listener_conf {
                                    or listener keys before the first 'listener') */
 };
 
-enum xdp_attach_mode { XDP_MODE_AUTO = 0, XDP_MODE_NATIVE, XDP_MODE_GENERIC };
-enum xdp_on_exit     { XDP_ON_EXIT_DETACH = 0, XDP_ON_EXIT_KEEP };
-enum xdp_block_mode  { XDP_BLOCK_PORTS = 0, XDP_BLOCK_ALL };
+/* Same values as enum xdp_mode in xdp/xdp_filter.h (a cast converts). */
+enum cfg_xdp_mode { CFG_XDP_MODE_AUTO = 0, CFG_XDP_MODE_NATIVE = 1, CFG_XDP_MODE_GENERIC = 2 };
+enum cfg_xdp_on_exit     { CFG_XDP_ON_EXIT_DETACH = 0, CFG_XDP_ON_EXIT_KEEP };
+/* Same values as enum moat_block_mode in moat_abi.h. */
+enum cfg_xdp_block_mode  { CFG_XDP_BLOCK_ALL = 0, CFG_XDP_BLOCK_PORTS = 1 };
 
 struct xdp_iface_conf {
     char *name;                  /* interface name, 1..15 bytes */
-    enum xdp_attach_mode mode;
+    enum cfg_xdp_mode mode;
     const char *file; int line;
 };
 
@@ -96,11 +98,11 @@ struct moat_config {
     struct xdp_iface_conf *xdp_interfaces;  /* none: XDP filter off */
     size_t   n_xdp_interfaces;
     char    *bpf_pin_path;           /* default /sys/fs/bpf/moat */
-    enum xdp_on_exit xdp_on_exit;    /* default detach (fail-open) */
-    uint32_t xdp_syn_rate;           /* SYNs/s per source; default 100 */
-    uint32_t xdp_syn_burst;          /* default 200 */
+    enum cfg_xdp_on_exit xdp_on_exit;    /* default detach (fail-open) */
+    uint32_t xdp_syn_rate;           /* SYNs/s per source; default 100; 0 = no limit */
+    uint32_t xdp_syn_burst;          /* default 200; 0 = same as xdp_syn_rate (as the ABI) */
     uint8_t  xdp_ipv6_prefix;        /* IPv6 sources are grouped by /N; default 64 */
-    enum xdp_block_mode xdp_block_mode; /* default ports */
+    enum cfg_xdp_block_mode xdp_block_mode; /* default ports */
     char    *control_socket;         /* moatctl socket; default /run/moat/moatd.sock */
 
     /* Owned copies of every file name read; listener_conf.file and

@@ -134,10 +134,10 @@ static const struct cfg_key keys[] = {
       "DIR", "/sys/fs/bpf/moat", "bpffs directory where the filter's maps are pinned." },
     { "xdp_on_exit", SC_GLOBAL, KT_CUSTOM, 1, 1, G(xdp_on_exit), NOL, 0, 0, cfg_key_xdp_on_exit,
       "detach|keep", "detach", "On exit detach the filter (fail-open) or keep it attached." },
-    { "xdp_syn_rate", SC_GLOBAL, KT_UINT, 1, 1, G(xdp_syn_rate), NOL, 1, 10000000, NULL,
-      "COUNT", "100", "TCP SYNs per second allowed per source (token bucket rate)." },
-    { "xdp_syn_burst", SC_GLOBAL, KT_UINT, 1, 1, G(xdp_syn_burst), NOL, 1, 100000000, NULL,
-      "COUNT", "200", "Token bucket depth for xdp_syn_rate." },
+    { "xdp_syn_rate", SC_GLOBAL, KT_UINT, 1, 1, G(xdp_syn_rate), NOL, 0, 10000000, NULL,
+      "COUNT", "100", "TCP SYNs per second allowed per source (token bucket rate); 0 = no limit." },
+    { "xdp_syn_burst", SC_GLOBAL, KT_UINT, 1, 1, G(xdp_syn_burst), NOL, 0, 100000000, NULL,
+      "COUNT", "200", "Token bucket depth for xdp_syn_rate; 0 = same as xdp_syn_rate." },
     { "xdp_ipv6_prefix", SC_GLOBAL, KT_UINT, 1, 1, G(xdp_ipv6_prefix), NOL, 1, 128, NULL,
       "BITS", "64", "IPv6 sources are rate-limited and blocked per /BITS prefix." },
     { "xdp_block_mode", SC_GLOBAL, KT_CUSTOM, 1, 1, G(xdp_block_mode), NOL, 0, 0, cfg_key_xdp_block_mode,
@@ -167,10 +167,10 @@ static const struct cfg_refused refused[] = {
     /* TLS features outside moat's certificate TLS 1.2/1.3 */
     { "psk_hint", "TLS-PSK" }, { "psk_file", "TLS-PSK" },
     { "tls_engine", "OpenSSL engines" }, { "tls_engine_kpass_sha1", "OpenSSL engines" },
-    { "tls_keyform", "OpenSSL engines" }, { "dhparamfile", "finite-field DHE; moat uses ECDHE" },
+    { "tls_keyform", "OpenSSL engines" }, { "dhparamfile", "finite-field DHE parameters" },
     /* MQTT v5 only: moat speaks MQTT 3.1.1 */
-    { "max_topic_alias", "MQTT v5 only" }, { "max_qos", "MQTT v5 only" },
-    { "maximum_qos", "MQTT v5 only" },
+    { "max_topic_alias", "MQTT v5 only" }, { "max_qos", "per-listener QoS limits" },
+    { "maximum_qos", "per-listener QoS limits" },
     /* not implemented */
     { "mount_point", "mount points" }, { "bind_interface", "bind_interface; use listener PORT ADDRESS" },
     { "use_username_as_clientid", "use_username_as_clientid" },

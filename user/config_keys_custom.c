@@ -367,7 +367,7 @@ int cfg_key_xdp_interface(struct cfg_parser *p, const struct cfg_key *k, int arg
     struct moat_config *c = p->cfg;
     const char *name = argv[0];
     size_t len = strlen(name);
-    enum xdp_attach_mode mode = XDP_MODE_AUTO;
+    enum cfg_xdp_mode mode = CFG_XDP_MODE_AUTO;
     /* IFNAMSIZ 16 with the NUL; the kernel's dev_valid_name rules */
     if (len == 0 || len > 15 || !strcmp(name, ".") || !strcmp(name, ".."))
         return cfg_error(p, k->name, "'%s' is not a valid interface name (1..15 bytes)", name);
@@ -377,9 +377,9 @@ int cfg_key_xdp_interface(struct cfg_parser *p, const struct cfg_key *k, int arg
             return cfg_error(p, k->name, "'%s' is not a valid interface name", name);
     }
     if (argc > 1) {
-        if (!strcmp(argv[1], "auto")) mode = XDP_MODE_AUTO;
-        else if (!strcmp(argv[1], "native")) mode = XDP_MODE_NATIVE;
-        else if (!strcmp(argv[1], "generic")) mode = XDP_MODE_GENERIC;
+        if (!strcmp(argv[1], "auto")) mode = CFG_XDP_MODE_AUTO;
+        else if (!strcmp(argv[1], "native")) mode = CFG_XDP_MODE_NATIVE;
+        else if (!strcmp(argv[1], "generic")) mode = CFG_XDP_MODE_GENERIC;
         else
             return cfg_error(p, k->name, "mode '%s' is not auto, native or generic", argv[1]);
     }
@@ -406,9 +406,9 @@ int cfg_key_xdp_interface(struct cfg_parser *p, const struct cfg_key *k, int arg
 int cfg_key_xdp_on_exit(struct cfg_parser *p, const struct cfg_key *k, int argc, char **argv)
 {
     if (!strcmp(argv[0], "detach"))
-        p->cfg->xdp_on_exit = XDP_ON_EXIT_DETACH;
+        p->cfg->xdp_on_exit = CFG_XDP_ON_EXIT_DETACH;
     else if (!strcmp(argv[0], "keep"))
-        p->cfg->xdp_on_exit = XDP_ON_EXIT_KEEP;
+        p->cfg->xdp_on_exit = CFG_XDP_ON_EXIT_KEEP;
     else
         return cfg_error(p, k->name, "'%s' is not detach or keep", argv[0]);
     return 0;
@@ -417,9 +417,9 @@ int cfg_key_xdp_on_exit(struct cfg_parser *p, const struct cfg_key *k, int argc,
 int cfg_key_xdp_block_mode(struct cfg_parser *p, const struct cfg_key *k, int argc, char **argv)
 {
     if (!strcmp(argv[0], "ports"))
-        p->cfg->xdp_block_mode = XDP_BLOCK_PORTS;
+        p->cfg->xdp_block_mode = CFG_XDP_BLOCK_PORTS;
     else if (!strcmp(argv[0], "all"))
-        p->cfg->xdp_block_mode = XDP_BLOCK_ALL;
+        p->cfg->xdp_block_mode = CFG_XDP_BLOCK_ALL;
     else
         return cfg_error(p, k->name, "'%s' is not all or ports", argv[0]);
     return 0;

@@ -132,7 +132,13 @@ int cfg_check_host(struct cfg_parser *p, const char *key, const char *s)
         if (!ok || ++label > 63)
             goto bad;
     }
-    if (s[len - 1] == '-')
+    if (s[len - 1] == '-' || s[len - 1] == '.')
+        goto bad;
+    /* an all-numeric last label is a mistyped address, not a name */
+    size_t last = len;
+    while (last && s[last - 1] != '.')
+        last--;
+    if (strspn(s + last, "0123456789") == len - last)
         goto bad;
     return 0;
 bad:

@@ -29,8 +29,8 @@ static int check_supported(const struct moat_config *cfg, char *err, size_t errl
 {
     for (size_t i = 0; i < cfg->n_listeners; i++) {
         const struct listener_conf *l = &cfg->listeners[i];
-        if (l->certfile || l->keyfile || l->cafile || l->capath || l->crlfile || l->require_certificate) {
-            snprintf(err, errlen, "%s:%d: listener %u: TLS is not available in this build yet",
+        if (!(l->certfile || l->keyfile) && (l->cafile || l->capath || l->crlfile || l->require_certificate)) {
+            snprintf(err, errlen, "%s:%d: listener %u: cafile/capath/crlfile/require_certificate need certfile and keyfile",
                      l->file ? l->file : cfg->source, l->line, l->port);
             return -1;
         }

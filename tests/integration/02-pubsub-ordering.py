@@ -1,3 +1,4 @@
+# conf: max_queued_messages 1000
 # Ordered topic: QoS 1 messages from one publisher on one topic arrive in
 # publish order [MQTT-4.6.0-2, MQTT-4.6.0-6], also through several topics
 # interleaved (order kept per topic).

@@ -1,3 +1,4 @@
+# conf: max_queued_messages 1000
 # QoS 2 exactly once end to end [MQTT-4.3.3]: 500 sequence-numbered messages
 # from a paho publisher to a QoS 2 subscriber, each arrives once, in order
 # [MQTT-4.6.0-6].

@@ -32,7 +32,7 @@ if [ ! -x "$BROKER_BIN" ]; then
     echo "run.sh: broker binary $BROKER_BIN not found or not executable" >&2
     exit 2
 fi
-for dep in "$PY" /usr/bin/mosquitto_pub /usr/bin/mosquitto_sub timeout; do
+for dep in "$PY" /usr/bin/mosquitto_pub /usr/bin/mosquitto_sub timeout ss; do
     command -v "$dep" >/dev/null || { echo "run.sh: missing $dep (apt-get install -y python3-paho-mqtt mosquitto-clients)" >&2; exit 2; }
 done
 "$PY" -c 'import paho.mqtt.client' 2>/dev/null ||
@@ -99,7 +99,9 @@ start_broker() {
             wait "$BROKER_PID" 2>/dev/null; BROKER_PID=
             return 1
         fi
-        if "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2).close()" 2>/dev/null; then
+        # Probe with ss, not a connection: a probe connection would count
+        # against max_connections / statistics in the broker under test.
+        if [ -n "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]; then
             return 0
         fi
         sleep 0.05
@@ -108,8 +110,8 @@ start_broker() {
 }
 
 passed=0 failed=0 skipped=0 xfailed=0
-for t in "$HERE"/[0-9][0-9]-*.py "$HERE"/[0-9][0-9]-*.sh; do
-    [ -e "$t" ] || continue
+mapfile -t TESTS < <(ls "$HERE"/[0-9][0-9]-*.py "$HERE"/[0-9][0-9]-*.sh 2>/dev/null | sort)
+for t in "${TESTS[@]}"; do
     name=$(basename "$t")
     case $name in *${ONLY:-}*) ;; *) continue ;; esac
     conf=$TMP/$name.conf log=$TMP/$name.broker.log out=$TMP/$name.out

@@ -124,6 +124,14 @@ static void test_max_packet(void **state)
     assert_int_equal(mqtt_fixed_parse(big, 5, MQTT_MAX_REMAINING + 5, &fh), 5);
     assert_int_equal(mqtt_fixed_parse(big, 5, UINT32_MAX, &fh), 5);
     assert_int_equal(fh.remaining, MQTT_MAX_REMAINING);
+    /* A partial length that already exceeds the limit is refused at
+     * once: 0xff alone means >= 127 + a 3-byte header. */
+    const uint8_t part[] = { 0x30, 0xff };
+    assert_int_equal(mqtt_fixed_parse(part, 2, 129, &fh), -MQTT_E_TOO_LARGE);
+    assert_int_equal(mqtt_fixed_parse(part, 2, 130, &fh), 0);
+    const uint8_t part2[] = { 0x30, 0x80, 0x80 };   /* non-minimal zero so far */
+    assert_int_equal(mqtt_fixed_parse(part2, 3, 4, &fh), 0);
+    assert_int_equal(mqtt_fixed_parse(part2, 3, 3, &fh), -MQTT_E_TOO_LARGE);
     /* Type and flags are judged before the length is complete. */
     const uint8_t bad[] = { 0x36 };
     assert_int_equal(mqtt_fixed_parse(bad, 1, 0, &fh), -MQTT_E_QOS3);

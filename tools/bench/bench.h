@@ -24,6 +24,8 @@ struct bench_opts {
     double duration;          /* seconds of publishing */
     double rate;              /* total messages/s over all publishers; 0: unlimited */
     uint32_t inflight;        /* unacknowledged QoS 1/2 messages per publisher */
+    uint32_t window;          /* messages per publisher sent but not yet received by
+                                 every subscriber; 0: open loop */
     double drain;             /* seconds to wait for stragglers after the last publish */
     double deadline;          /* hard bound on the whole run, seconds */
     uint32_t conns;           /* conn/idle: number of connections */
@@ -40,14 +42,17 @@ struct bench_opts {
 };
 
 /* Payload header every published message starts with (network order):
- * magic, publisher index, sequence number, send time (CLOCK_MONOTONIC ns).
- * Subscribers run in the same process, so the clocks agree. */
+ * magic, run id, publisher index, reserved (0), sequence number, send time
+ * (CLOCK_MONOTONIC ns). Subscribers run in the same process, so the clocks
+ * agree; the run id tells this run's messages from a previous run's that a
+ * broker may still be delivering. */
 #define BENCH_MAGIC 0x4d42454eu     /* "MBEN" */
-#define BENCH_PAYLOAD_HDR 24u
+#define BENCH_PAYLOAD_HDR 32u
 
 struct bench_ctx {
     const struct bench_opts *o;
     struct sockaddr_in addr;
+    uint32_t run_id;          /* random per process, in every payload */
     uint64_t t_start_ns;
     uint64_t t_deadline_ns;
     uint64_t t_progress_ns;   /* next progress-line update */

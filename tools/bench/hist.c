@@ -53,6 +53,8 @@ uint64_t hist_quantile(const struct hist *h, double q)
         return 0;
     if (q <= 0)
         return h->min;
+    if (q >= 1)
+        return h->max;
     rank = (uint64_t)(q * (double)h->n);
     if ((double)rank < q * (double)h->n)
         rank++;

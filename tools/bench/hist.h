@@ -17,7 +17,7 @@ struct hist {
 void hist_init(struct hist *h);
 void hist_add(struct hist *h, uint64_t v);
 /* Value at quantile q (0..1): the bucket midpoint clamped to [min, max];
- * 0 when the histogram is empty. */
+ * q <= 0 gives the minimum, q >= 1 the maximum, an empty histogram 0. */
 uint64_t hist_quantile(const struct hist *h, double q);
 double hist_mean(const struct hist *h);
 

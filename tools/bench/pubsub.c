@@ -33,6 +33,7 @@ struct peer {
     uint16_t tlen;
     /* publisher */
     uint64_t sent;
+    uint64_t delivered;       /* unique receptions of this publisher's messages, all subscribers */
     uint32_t inflight;
     uint16_t next_pid;
     uint64_t *await_ack;      /* QoS 1: PUBACK; QoS 2: PUBREC (bitmaps by pid) */
@@ -51,11 +52,12 @@ struct ps {
     enum phase phase;
     uint32_t next_open, n_pending, n_ready;
     size_t msg_len;
-    uint64_t sent, acked, received, bad_payload, unexpected_acks;
+    uint64_t sent, acked, received, bad_payload, foreign, unexpected_acks;
     struct seqcount sc;
     struct hist lat;
     uint64_t t_ready, t_first_send, t_last_send, t_last_recv, t_drain, t_ping;
     uint32_t rr;              /* round-robin start among publishers */
+    bool deadline_cut;        /* the drain was ended by --deadline */
 };
 
 static inline bool bit_get(const uint64_t *m, uint16_t i) { return (m[i >> 6] >> (i & 63)) & 1; }
@@ -174,15 +176,20 @@ static int on_publish(struct ps *s, struct peer *p, const struct mqtt_publish *m
         s->bad_payload++;
         return 0;
     }
-    pub = get_be(b + 4, 4);
-    seq = get_be(b + 8, 8);
-    ts = get_be(b + 16, 8);
+    if (get_be(b + 4, 4) != s->bc->run_id) {
+        s->foreign++;       /* another run's message */
+        return 0;
+    }
+    pub = get_be(b + 8, 4);
+    seq = get_be(b + 16, 8);
+    ts = get_be(b + 24, 8);
     if (pub >= s->P || (!s->fanout && pub != p->c.idx - s->P)) {
         s->bad_payload++;   /* a message for another subscriber's topic */
         return 0;
     }
     st = s->fanout ? &p->streams[pub] : &p->streams[0];
-    seqtrack_add(st, seq, &s->sc);
+    if (seqtrack_add(st, seq, &s->sc))
+        s->peers[pub].delivered++;
     hist_add(&s->lat, now >= ts ? now - ts : 0);
     return 0;
 }
@@ -267,6 +274,18 @@ static int on_packet(void *arg, struct bconn *c, const struct mqtt_packet *pk)
 
 /* ---- publishing ---- */
 
+/* The QoS 1/2 ack window and the end-to-end window (--window) both allow
+ * one more message from p. */
+static bool window_open(const struct ps *s, const struct peer *p)
+{
+    uint64_t fan = s->fanout ? s->S : 1;
+
+    if (s->o->qos > 0 && p->inflight >= s->o->inflight)
+        return false;
+    return s->o->window == 0 || p->sent * fan - p->delivered < (uint64_t)s->o->window * fan;
+}
+
+
 /* Encodes one PUBLISH with the bench payload header. Returns 0, 1 when
  * there is no room (or window), -1 on error. */
 static int encode_one(struct ps *s, struct peer *p, uint64_t now)
@@ -276,11 +295,9 @@ static int encode_one(struct ps *s, struct peer *p, uint64_t now)
     size_t n;
     uint8_t *t;
 
-    if (bconn_out_space(&p->c) < s->msg_len + ACK_ROOM)
+    if (bconn_out_space(&p->c) < s->msg_len + ACK_ROOM || !window_open(s, p))
         return 1;
     if (qos > 0) {
-        if (p->inflight >= s->o->inflight)
-            return 1;
         do {
             p->next_pid = (uint16_t)(p->next_pid == 65535 ? 1 : p->next_pid + 1);
         } while (bit_get(p->await_ack, p->next_pid) || bit_get(p->await_comp, p->next_pid));
@@ -293,9 +310,11 @@ static int encode_one(struct ps *s, struct peer *p, uint64_t now)
         return peer_fail(s, p, "codec refused to encode PUBLISH");
     t += n;
     put_be(t, BENCH_MAGIC, 4);
-    put_be(t + 4, p->c.idx, 4);
-    put_be(t + 8, p->sent, 8);
-    put_be(t + 16, now, 8);
+    put_be(t + 4, s->bc->run_id, 4);
+    put_be(t + 8, p->c.idx, 4);
+    put_be(t + 12, 0, 4);
+    put_be(t + 16, p->sent, 8);
+    put_be(t + 24, now, 8);
     memset(t + BENCH_PAYLOAD_HDR, 'x', s->o->size - BENCH_PAYLOAD_HDR);
     bconn_out_commit(&p->c, n + s->o->size);
     if (qos > 0) {
@@ -350,11 +369,10 @@ static int pump(struct ps *s, bool *busy)
                 return -1;
             if (bconn_flush(&p->c, err, sizeof(err)) < 0)
                 return peer_fail(s, p, err);
-            if (rc == 1 && s->o->qos > 0 && p->inflight >= s->o->inflight)
+            if (rc == 1 && !window_open(s, p))
                 break;
         }
-        if (budget > 0 && p->c.writable && !pub_done(s, p) &&
-            (s->o->qos == 0 || p->inflight < s->o->inflight))
+        if (budget > 0 && p->c.writable && !pub_done(s, p) && window_open(s, p))
             *busy = true;
     }
     s->rr++;
@@ -558,6 +576,7 @@ static void fill_report(struct ps *s, struct bench_report *r)
     report_u64(r, "size", o->size);
     report_dbl(r, "rate_target", o->rate);
     report_u64(r, "inflight", o->inflight);
+    report_u64(r, "window", o->window);
     report_dbl(r, "setup_s", setup);
     report_u64(r, "sent", s->sent);
     report_u64(r, "acked", o->qos ? s->acked : 0);
@@ -568,7 +587,9 @@ static void fill_report(struct ps *s, struct bench_report *r)
     report_u64(r, "dup", s->sc.dup);
     report_u64(r, "reordered", s->sc.reordered);
     report_u64(r, "bad_payload", s->bad_payload);
+    report_u64(r, "foreign", s->foreign);
     report_u64(r, "unexpected_acks", s->unexpected_acks);
+    report_u64(r, "deadline_cut", s->deadline_cut);
     report_dbl(r, "pub_s", pub_s);
     report_dbl(r, "recv_s", recv_s);
     report_dbl(r, "send_rate", pub_s > 0 ? (double)s->sent / pub_s : 0);
@@ -593,8 +614,13 @@ int bench_pubsub(struct bench_ctx *bc, struct bench_report *rep)
         int timeout = 10;
 
         if (bench_past_deadline(bc)) {
+            if (s.phase == PH_DRAIN) {
+                /* Publishing is over; what has not arrived by now is loss. */
+                s.deadline_cut = true;
+                break;
+            }
             bench_fail(bc, "--deadline %.3gs reached in phase %s", bc->o->deadline,
-                       s.phase == PH_CONNECT ? "connect" : s.phase == PH_RUN ? "run" : "drain");
+                       s.phase == PH_CONNECT ? "connect" : "run");
             goto out;
         }
         if (s.phase == PH_CONNECT && open_more(&s) < 0)
@@ -606,8 +632,11 @@ int bench_pubsub(struct bench_ctx *bc, struct bench_report *rep)
         if (handle_events(&s, timeout) < 0)
             goto out;
         ping_all(&s);
+        /* Drain until everything arrived, or nothing arrived for --drain
+         * seconds (a backlog still flowing is waited for, up to --deadline). */
         if (s.phase == PH_DRAIN &&
-            (drained(&s) || bench_now_ns() - s.t_drain >= (uint64_t)(bc->o->drain * 1e9)))
+            (drained(&s) || bench_now_ns() - (s.t_last_recv > s.t_drain ? s.t_last_recv : s.t_drain)
+                                >= (uint64_t)(bc->o->drain * 1e9)))
             s.phase = PH_DONE;
         progress(&s, false);
     }

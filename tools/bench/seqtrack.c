@@ -1,7 +1,7 @@
 /* Sequence-number accounting; see seqtrack.h. */
 #include "seqtrack.h"
 
-void seqtrack_add(struct seqtrack *t, uint64_t seq, struct seqcount *n)
+bool seqtrack_add(struct seqtrack *t, uint64_t seq, struct seqcount *n)
 {
     if (seq >= t->next) {
         uint64_t shift = seq - t->next + 1;   /* >= 1 */
@@ -11,21 +11,18 @@ void seqtrack_add(struct seqtrack *t, uint64_t seq, struct seqcount *n)
         t->window |= 1;
         t->next = seq + 1;
         n->unique++;
-        return;
+        return true;
     }
     {
         uint64_t back = t->next - 1 - seq;    /* 0..: distance below the newest */
 
-        if (back >= 64) {
+        if (back >= 64 || (t->window & ((uint64_t)1 << back))) {
             n->dup++;
-            return;
+            return false;
         }
-        if (t->window & ((uint64_t)1 << back)) {
-            n->dup++;
-        } else {
-            t->window |= (uint64_t)1 << back;
-            n->unique++;
-            n->reordered++;
-        }
+        t->window |= (uint64_t)1 << back;
+        n->unique++;
+        n->reordered++;
+        return true;
     }
 }

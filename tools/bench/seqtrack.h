@@ -7,6 +7,7 @@
 #ifndef MOAT_BENCH_SEQTRACK_H
 #define MOAT_BENCH_SEQTRACK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct seqtrack {
@@ -20,7 +21,8 @@ struct seqcount {
     uint64_t reordered;  /* first arrival, but after a higher number */
 };
 
-/* Classifies sequence seq (0-based) of stream t and updates the counts. */
-void seqtrack_add(struct seqtrack *t, uint64_t seq, struct seqcount *n);
+/* Classifies sequence seq (0-based) of stream t and updates the counts.
+ * Returns true for a first arrival (unique), false for a duplicate. */
+bool seqtrack_add(struct seqtrack *t, uint64_t seq, struct seqcount *n);
 
 #endif

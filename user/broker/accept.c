@@ -16,6 +16,7 @@
 #include "broker/keepalive.h"
 #include "config.h"
 #include "net/listener.h"
+#include "tls/tls.h"
 #include "util/log.h"
 
 #define ACCEPT_BATCH 64
@@ -94,6 +95,10 @@ static void on_accept(struct evloop *el, struct ev_handler *h, uint32_t events)
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (l->tls) {
+            tls_listener_accept(l->tls, fd, l);   /* handshake off this thread */
+            continue;
+        }
         struct peer_addr p;
         to_peer(&ss, &p);
         engine_conn_accepted(e, fd, &transport_tcp, NULL, l, &p);
@@ -108,20 +113,56 @@ int engine_listen(struct engine *e, struct listener *l)
     return ev_add(e->el, &l->ev, EPOLLIN);
 }
 
+struct adoption {
+    int fd;
+    const struct transport *t;
+    void *tctx;
+    const struct listener *lst;
+};
+
+static void adopt_now(struct engine *e, void *arg)
+{
+    struct adoption *a = arg;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    struct peer_addr p = { 0 };
+    if (getpeername(a->fd, (struct sockaddr *)&ss, &sl) == 0)
+        to_peer(&ss, &p);
+    engine_conn_accepted(e, a->fd, a->t, a->tctx, a->lst, &p);
+    free(a);
+}
+
 int engine_adopt(struct engine *e, int fd, const struct transport *t, void *tctx,
                  const struct listener *lst)
 {
-    struct handoff *h = malloc(sizeof *h);
-    if (!h)
+    struct adoption *a = malloc(sizeof *a);
+    if (a) {
+        *a = (struct adoption){ .fd = fd, .t = t, .tctx = tctx, .lst = lst };
+        if (engine_post(e, adopt_now, a) == 0)
+            return 0;
+        free(a);
+    }
+    t->close(fd, tctx);
+    return -1;
+}
+
+int engine_post(struct engine *e, void (*fn)(struct engine *e, void *arg), void *arg)
+{
+    struct posted *p = malloc(sizeof *p);
+    if (!p)
         return -1;
-    *h = (struct handoff){ .fd = fd, .t = t, .tctx = tctx, .lst = lst };
-    pthread_mutex_lock(&e->handoff_lock);
-    h->next = e->handoffs;
-    e->handoffs = h;
-    pthread_mutex_unlock(&e->handoff_lock);
+    *p = (struct posted){ .fn = fn, .arg = arg };
+    pthread_mutex_lock(&e->post_lock);
+    if (e->posted_tail)
+        e->posted_tail->next = p;
+    else
+        e->posted = p;
+    e->posted_tail = p;
+    pthread_mutex_unlock(&e->post_lock);
     uint64_t one = 1;
+    /* EAGAIN: the counter is saturated, so a wakeup is pending anyway. */
     if (write(e->wake.fd, &one, sizeof one) < 0 && errno != EAGAIN)
-        return -1;
+        log_warn("eventfd write: %s", strerror(errno));
     return 0;
 }
 
@@ -131,18 +172,13 @@ void engine_on_wake(struct evloop *el, struct ev_handler *h, uint32_t events)
     uint64_t v;
     if (read(h->fd, &v, sizeof v) < 0 && errno != EAGAIN)
         log_warn("eventfd read: %s", strerror(errno));
-    pthread_mutex_lock(&e->handoff_lock);
-    struct handoff *list = e->handoffs;
-    e->handoffs = NULL;
-    pthread_mutex_unlock(&e->handoff_lock);
+    pthread_mutex_lock(&e->post_lock);
+    struct posted *list = e->posted;
+    e->posted = e->posted_tail = NULL;
+    pthread_mutex_unlock(&e->post_lock);
     while (list) {
-        struct handoff *n = list->next;
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        struct peer_addr p = { 0 };
-        if (getpeername(list->fd, (struct sockaddr *)&ss, &sl) == 0)
-            to_peer(&ss, &p);
-        engine_conn_accepted(e, list->fd, list->t, list->tctx, list->lst, &p);
+        struct posted *n = list->next;
+        list->fn(e, list->arg);
         free(list);
         list = n;
     }

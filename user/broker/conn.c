@@ -271,6 +271,7 @@ static int grow_partial(struct conn *c)
 static void conn_read(struct conn *c)
 {
     struct engine *e = c->eng;
+    int extra = 0;
     for (int round = 0; round < READ_ROUNDS && c->state != CONN_CLOSED; round++) {
         uint8_t *dst;
         size_t room;
@@ -323,8 +324,12 @@ static void conn_read(struct conn *c)
                 return;
             }
         }
-        if ((size_t)n < room)
-            return;     /* drained the socket */
+        /* A short read drained the socket; data a userspace TLS layer
+         * still buffers is invisible to epoll, so keep reading it. */
+        if ((size_t)n < room && !c->t->pending(c->ev.fd, c->tctx))
+            return;
+        if (c->t->pending(c->ev.fd, c->tctx) && extra++ < 64)
+            round--;    /* a TLS buffer holds at most one record */
     }
 }
 

@@ -16,9 +16,11 @@
 #include "broker/msg.h"
 #include "broker/session.h"
 #include "config.h"
+#include "core/workers.h"
 #include "mqtt/retain.h"
 #include "mqtt/topic_tree.h"
 #include "net/listener.h"
+#include "tls/tls.h"
 #include "util/hash.h"
 #include "util/log.h"
 
@@ -129,7 +131,7 @@ struct engine *engine_new(const struct moat_config *cfg, char *err, size_t errle
     e->cfg = cfg;
     e->seed = moat_random_seed();
     e->sig.fd = e->wake.fd = -1;
-    pthread_mutex_init(&e->handoff_lock, NULL);
+    pthread_mutex_init(&e->post_lock, NULL);
     e->el = ev_new();
     e->subs = topic_tree_new(e->seed);
     e->retained = retain_new(e->seed ^ 0x5bd1e995u);
@@ -140,7 +142,10 @@ struct engine *engine_new(const struct moat_config *cfg, char *err, size_t errle
         return NULL;
     }
     for (size_t i = 0; i < cfg->n_listeners; i++) {
-        if (listener_open(&e->listeners[i], &cfg->listeners[i], err, errlen) < 0 ||
+        const struct listener_conf *lc = &cfg->listeners[i];
+        bool tls = lc->certfile || lc->keyfile;
+        if (listener_open(&e->listeners[i], lc, err, errlen) < 0 ||
+            (tls && !(e->listeners[i].tls = tls_listener_new(e, lc, err, errlen))) ||
             engine_listen(e, &e->listeners[i]) < 0) {
             e->n_listeners = i + 1;
             engine_free(e);
@@ -185,10 +190,23 @@ int engine_run(struct engine *e)
     return ev_run(e->el);
 }
 
+struct workers *engine_workers(struct engine *e)
+{
+    if (!e->workers)
+        e->workers = workers_new(0, 0);
+    return e->workers;
+}
+
 void engine_free(struct engine *e)
 {
     if (!e)
         return;
+    /* Workers first: their last results are posted, and run here, before
+     * the connections they create are closed below. */
+    workers_free(e->workers);
+    e->workers = NULL;
+    if (e->wake.fd >= 0)
+        engine_on_wake(e->el, &e->wake, 0);
     while (e->conns)
         conn_close(e->conns, false, "broker shutting down");
     for (struct conn *c = e->dead; c; c = c->next) {
@@ -201,23 +219,19 @@ void engine_free(struct engine *e)
         while (e->sess_tab[b])
             session_destroy(e, e->sess_tab[b]);
     free(e->sess_tab);
-    for (size_t i = 0; i < e->n_listeners; i++)
+    for (size_t i = 0; i < e->n_listeners; i++) {
+        tls_listener_free(e->listeners[i].tls);
         listener_close(&e->listeners[i]);
+    }
     free(e->listeners);
     topic_tree_free(e->subs);
     retain_free(e->retained, msg_unref_void);
     free(e->matched);
-    while (e->handoffs) {
-        struct handoff *h = e->handoffs;
-        e->handoffs = h->next;
-        h->t->close(h->fd, h->tctx);
-        free(h);
-    }
     if (e->sig.fd >= 0)
         close(e->sig.fd);
     if (e->wake.fd >= 0)
         close(e->wake.fd);
     ev_free(e->el);
-    pthread_mutex_destroy(&e->handoff_lock);
+    pthread_mutex_destroy(&e->post_lock);
     free(e);
 }

@@ -12,6 +12,7 @@
 #include "core/evloop.h"
 #include "net/transport.h"
 
+struct engine;
 struct moat_config;
 struct conn;
 struct session;
@@ -20,14 +21,14 @@ struct retain_store;
 struct peer_addr;
 struct listener;
 struct msg;
+struct workers;
 
-/* Connections handed over by other threads (TLS handshake workers). */
-struct handoff {
-    int fd;
-    const struct transport *t;
-    void *tctx;
-    const struct listener *lst;
-    struct handoff *next;
+/* Work posted by other threads (handshake and hashing workers), run on
+ * the engine thread. */
+struct posted {
+    void (*fn)(struct engine *e, void *arg);
+    void *arg;
+    struct posted *next;
 };
 
 struct engine {
@@ -59,9 +60,10 @@ struct engine {
     uint64_t             last_sys_ms;
 
     struct ev_handler    sig;            /* signalfd */
-    struct ev_handler    wake;           /* eventfd for handoffs */
-    pthread_mutex_t      handoff_lock;
-    struct handoff      *handoffs;
+    struct ev_handler    wake;           /* eventfd for posted work */
+    pthread_mutex_t      post_lock;
+    struct posted       *posted, *posted_tail;
+    struct workers      *workers;        /* TLS handshakes, password hashing */
     bool                 stopping;
     uint8_t              rbuf[65536];    /* shared read buffer */
 };
@@ -74,7 +76,15 @@ struct engine *engine_new(const struct moat_config *cfg, char *err, size_t errle
 int  engine_run(struct engine *e);
 void engine_free(struct engine *e);
 
-/* Thread-safe: adopts an established connection (fd non-blocking). */
+/* The worker pool, created on first use (one thread per core). NULL if
+ * threads cannot be created. Engine thread only. */
+struct workers *engine_workers(struct engine *e);
+/* Thread-safe: runs fn(e, arg) on the engine thread, in posting order.
+ * Returns -1 (nothing queued) on out of memory. */
+int  engine_post(struct engine *e, void (*fn)(struct engine *e, void *arg), void *arg);
+/* Thread-safe: adopts an established connection (fd non-blocking; the
+ * transport context tctx is owned by the engine from here on). On failure
+ * the connection is closed through t->close. */
 int  engine_adopt(struct engine *e, int fd, const struct transport *t, void *tctx,
                   const struct listener *lst);
 

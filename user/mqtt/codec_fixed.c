@@ -52,6 +52,11 @@ int mqtt_fixed_parse(const uint8_t *buf, size_t len, uint32_t max_packet,
         value |= (uint32_t)(b & 0x7F) << (7 * i);   /* at most 28 bits */
         if (!(b & 0x80))
             break;
+        /* Later bytes only add to value and the header grows to at least
+         * i + 3 bytes, so an oversized packet is refused without waiting
+         * for the rest of its length. */
+        if (max_packet != 0 && (uint64_t)value + i + 3 > max_packet)
+            return -MQTT_E_TOO_LARGE;
     }
     if (i == 4)
         return -MQTT_E_VARINT;

@@ -9,6 +9,7 @@
 
 struct listener_conf;
 struct engine;
+struct tls_listener;
 
 struct listener {
     struct ev_handler ev;
@@ -17,6 +18,7 @@ struct listener {
     uint16_t port;          /* bound port (resolved when conf asks for 0) */
     uint64_t n_conns;       /* live connections, for max_connections */
     struct ev_timer pause;  /* accept paused after EMFILE/ENFILE */
+    struct tls_listener *tls; /* NULL: plain TCP */
 };
 
 /* Binds and listens (non-blocking, SO_REUSEADDR, IPV6_V6ONLY for IPv6

@@ -267,6 +267,57 @@ static int prog_is_moat(uint32_t id, char *buf, size_t buflen)
     return strcmp(pi.name, MOAT_STR(MOAT_PROG)) == 0;
 }
 
+int xdp_query_moat(int ifindex, uint32_t *prog_id, enum xdp_mode *mode,
+                   char *err, size_t errlen)
+{
+    LIBBPF_OPTS(bpf_xdp_query_opts, q);
+    if (bpf_xdp_query(ifindex, 0, &q) != 0)
+        return fail(err, errlen, "ifindex %d: querying XDP state: %s", ifindex, strerror(errno));
+    char desc[64];
+    if (q.drv_prog_id && prog_is_moat(q.drv_prog_id, desc, sizeof(desc))) {
+        *prog_id = q.drv_prog_id;
+        *mode = XDP_MODE_NATIVE;
+        return 0;
+    }
+    if (q.skb_prog_id && prog_is_moat(q.skb_prog_id, desc, sizeof(desc))) {
+        *prog_id = q.skb_prog_id;
+        *mode = XDP_MODE_GENERIC;
+        return 0;
+    }
+    if (q.drv_prog_id || q.skb_prog_id || q.hw_prog_id) {
+        uint32_t id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
+        prog_is_moat(id, desc, sizeof(desc));
+        return fail(err, errlen, "another XDP program (%s) is attached", desc);
+    }
+    return fail(err, errlen, "no XDP program attached");
+}
+
+int xdp_detach_moat(const char *ifname, enum xdp_mode *mode_out, char *err, size_t errlen)
+{
+    int ifindex = (int)if_nametoindex(ifname);
+    if (ifindex == 0)
+        return fail(err, errlen, "%s: no such interface", ifname);
+    uint32_t id;
+    enum xdp_mode m;
+    char e[200];
+    if (xdp_query_moat(ifindex, &id, &m, e, sizeof(e)) < 0)
+        return fail(err, errlen, "%s: %s; nothing detached", ifname, e);
+    int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0)
+        return fail(err, errlen, "%s: program id %u: %s", ifname, id, strerror(errno));
+    /* REPLACE with the expected fd: if another program took its place in
+     * the meantime, the kernel refuses instead of removing that one. */
+    LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = fd);
+    int rc = bpf_xdp_detach(ifindex, mode_flag(m) | XDP_FLAGS_REPLACE, &o);
+    close(fd);
+    if (rc != 0)
+        return fail(err, errlen, "%s: detaching moat_xdp (%s mode): %s", ifname,
+                    xdp_mode_name(m), strerror(-rc));
+    if (mode_out)
+        *mode_out = m;
+    return 0;
+}
+
 static struct xdp_attachment *find_att(struct xdp_filter *f, const char *ifname)
 {
     for (size_t i = 0; i < f->n_att; i++)

@@ -137,6 +137,17 @@ int xdp_filter_events_poll(struct xdp_filter *f, xdp_event_cb cb, void *arg,
  * (xdp_on_exit keep). Pins are never removed here. NULL is a no-op. */
 void xdp_filter_close(struct xdp_filter *f, bool keep_attached);
 
+/* Without a loaded filter (moatctl detach, or cleaning up after a moatd
+ * that kept its program attached): removes a moat_xdp program from ifname
+ * in whichever mode it runs. Any other program is left alone (error).
+ * *mode_out (may be NULL) gets the mode it ran in. */
+int xdp_detach_moat(const char *ifname, enum xdp_mode *mode_out, char *err, size_t errlen);
+
+/* Which moat_xdp program runs on ifindex: 0 with *prog_id and *mode set, or -1
+ * (none, or not moat's; err says which). */
+int xdp_query_moat(int ifindex, uint32_t *prog_id, enum xdp_mode *mode,
+                   char *err, size_t errlen);
+
 /* Mounts bpffs on dirname(pin_root) if that is not bpffs yet, then creates
  * pin_root (mode 0700). Used by xdp_filter_open; exposed for moatctl. */
 int xdp_pin_root_prepare(const char *pin_root, char *err, size_t errlen);

@@ -1,0 +1,442 @@
+#!/bin/bash
+# Side-by-side benchmark: moatd and Debian's mosquitto on loopback, every
+# scenario against both in alternation, plus the machine's physical
+# references (AES-128-GCM per core, loopback TCP message ceiling).
+#
+#   tests/bench/run.sh BUILD_DIR full    5 repeats, writes docs/benchmarks.md (+ PNG)
+#   tests/bench/run.sh BUILD_DIR smoke   1 short repeat (< ~60 s), writes to a temp dir
+#
+# Exit status: non-zero only if moat-bench itself cannot run (missing,
+# usage error, crash, or the broker-less sink reference fails). A broker
+# that fails to start or errors is reported in the output and skipped;
+# speed never fails the run.
+set -u
+
+usage() { echo "usage: $0 BUILD_DIR full|smoke" >&2; exit 2; }
+[ $# -eq 2 ] || usage
+BUILD=$1
+MODE=$2
+case "$MODE" in full|smoke) ;; *) usage ;; esac
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BENCH=$BUILD/moat-bench
+MOATD=$BUILD/moatd
+MOSQ=${MOSQUITTO:-/usr/sbin/mosquitto}
+WORK=$(mktemp -d /tmp/moat-bench.XXXXXX)
+RESULTS=$WORK/results.tsv          # broker scenario repeat key value
+: > "$RESULTS"
+FATAL=0
+declare -A BPID BPORT BDOWN
+
+if [ "$MODE" = smoke ]; then
+    REPEATS=1; DUR=1.5; DRAIN=1; CONNS=2000; IDLE_N=1000; IDLE_PROCS=1; HOLD=4
+    OUT=$WORK/benchmarks.md; PNG=$WORK/benchmarks.png; AES_SECONDS=1
+else
+    REPEATS=5; DUR=5; DRAIN=2; CONNS=10000; IDLE_N=19000; IDLE_PROCS=4; HOLD=20
+    OUT=$ROOT/docs/benchmarks.md; PNG=$ROOT/docs/benchmarks.png; AES_SECONDS=3
+fi
+DEADLINE=$(awk -v d="$DUR" -v r="$DRAIN" 'BEGIN { print d + r + 20 }')
+CLK_TCK=$(getconf CLK_TCK)
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+cleanup() {
+    local b
+    for b in "${!BPID[@]}"; do
+        kill "${BPID[$b]}" 2>/dev/null && wait "${BPID[$b]}" 2>/dev/null
+    done
+    if [ "$MODE" = smoke ] && [ "${KEEP_WORK:-0}" = 0 ]; then
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ ! -x "$BENCH" ]; then
+    log "$BENCH: not built (make $BENCH)"
+    exit 1
+fi
+
+# Brokers and clients need a descriptor per connection.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+
+port_free() { ! ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+pick_port() {
+    local p
+    for _ in $(seq 1 50); do
+        p=$((20000 + RANDOM % 20000))
+        port_free "$p" && { echo "$p"; return 0; }
+    done
+    return 1
+}
+
+# utime + stime of PID in seconds (fields 14 and 15 of /proc/PID/stat,
+# counted after the parenthesised command name, which may contain spaces).
+cpu_s() {
+    local s
+    s=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+    set -- $s
+    awk -v u="${12}" -v k="${13}" -v t="$CLK_TCK" 'BEGIN { printf "%.3f", (u + k) / t }'
+}
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# start_broker NAME: writes its config, starts it, waits until it accepts
+# an MQTT connection. On failure marks it down with the reason.
+# start_broker NAME [KIND]: KIND (moat|mosquitto) defaults to NAME; NAME
+# keys BPID/BPORT/BDOWN, so a second, fresh instance can run as "moat-idle".
+start_broker() {
+    local name=$1 kind=${2:-$1} port conf bin
+    unset 'BDOWN[$name]'
+    port=$(pick_port) || { BDOWN[$name]="no free port"; return 1; }
+    conf=$WORK/$name.conf
+    if [ "$kind" = moat ]; then
+        bin=$MOATD
+        printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$conf"
+    else
+        bin=$MOSQ
+        # set_tcp_nodelay: moatd sets TCP_NODELAY on every client socket;
+        # mosquitto leaves Nagle on unless told, which costs it ~30 ms p99.
+        printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\nlog_dest stderr\nlog_type error\nlog_type warning\n' \
+            "$port" > "$conf"
+    fi
+    if [ ! -x "$bin" ]; then
+        BDOWN[$name]="$bin not found"
+        return 1
+    fi
+    "$bin" -c "$conf" > "$WORK/$name.log" 2>&1 &
+    BPID[$name]=$!
+    BPORT[$name]=$port
+    for _ in $(seq 1 50); do
+        if "$BENCH" --scenario conn --conns 1 --port "$port" --deadline 0.5 --no-progress \
+            > /dev/null 2>&1; then
+            log "$name: pid ${BPID[$name]} on 127.0.0.1:$port"
+            return 0
+        fi
+        kill -0 "${BPID[$name]}" 2>/dev/null || break
+        sleep 0.1
+    done
+    BDOWN[$name]="did not accept MQTT connections: $(tail -n 3 "$WORK/$name.log" | tr '\n' ' ' | cut -c1-200)"
+    kill "${BPID[$name]}" 2>/dev/null
+    unset 'BPID[$name]'
+    return 1
+}
+
+stop_broker() {
+    local name=$1
+    [ -n "${BPID[$name]:-}" ] || return 0
+    kill "${BPID[$name]}" 2>/dev/null
+    wait "${BPID[$name]}" 2>/dev/null
+    unset 'BPID[$name]'
+}
+
+broker_alive() {
+    local name=$1
+    [ -z "${BDOWN[$name]:-}" ] || return 1
+    if ! kill -0 "${BPID[$name]}" 2>/dev/null; then
+        BDOWN[$name]="exited during the run: $(tail -n 3 "$WORK/$name.log" | tr '\n' ' ' | cut -c1-200)"
+        log "$name: ${BDOWN[$name]}"
+        return 1
+    fi
+}
+
+# record BROKER SCENARIO REPEAT "key=value ..." : appends to RESULTS.
+record() {
+    local b=$1 sc=$2 rep=$3 line=$4
+    echo "$line" | tr ' ' '\n' | awk -F= -v b="$b" -v s="$sc" -v r="$rep" \
+        'NF >= 2 && $1 != "" { k = $1; sub(/^[^=]*=/, ""); printf "%s\t%s\t%s\t%s\t%s\n", b, s, r, k, $0 }' \
+        >> "$RESULTS"
+}
+
+# Interprets a moat-bench exit status: 2 (usage) or a signal means the tool
+# itself is broken.
+check_tool_rc() {
+    local rc=$1 what=$2
+    if [ "$rc" -eq 2 ] || [ "$rc" -ge 124 ]; then
+        log "moat-bench failed to run ($what): exit $rc"
+        FATAL=1
+    fi
+}
+
+# run_one BROKER SCENARIO REPEAT ARGS... : one moat-bench run with broker CPU.
+run_one() {
+    local b=$1 sc=$2 rep=$3 c0 c1 out rc
+    shift 3
+    broker_alive "$b" || return 0
+    c0=$(cpu_s "${BPID[$b]}")
+    out=$(timeout -k 2 "$(awk -v d="$DEADLINE" 'BEGIN { print d + 10 }')" \
+        "$BENCH" --port "${BPORT[$b]}" --label "$b" --deadline "$DEADLINE" --no-progress "$@" \
+        2> "$WORK/last.err")
+    rc=$?
+    c1=$(cpu_s "${BPID[$b]}")
+    check_tool_rc "$rc" "$b $sc"
+    [ "$rc" -ne 0 ] && log "$b $sc #$rep: $(head -c 300 "$WORK/last.err")"
+    record "$b" "$sc" "$rep" "$out broker_cpu_s=$(awk -v a="$c0" -v z="$c1" 'BEGIN { printf "%.3f", z - a }')"
+    if [ -t 2 ]; then printf '\r\033[K%s %s #%s %s' "$b" "$sc" "$rep" "$(echo "$out" | grep -o 'recv_rate=[^ ]*\|conn_rate=[^ ]*' | head -1)" >&2; fi
+}
+
+# run_idle BROKER REPEAT : N idle connections over IDLE_PROCS processes;
+# RSS of the broker before and after all are up. A fresh broker instance
+# each time: a broker that already served other scenarios reuses freed heap
+# and would show (almost) no growth.
+run_idle() {
+    local b=$1 rep=$2 per r0 r1 i n pids=() rc ok=1 held=0 key=$1-idle
+    [ -z "${BDOWN[$b]:-}" ] || return 0
+    if ! start_broker "$key" "$b"; then
+        log "$b idle #$rep: ${BDOWN[$key]}"
+        record "$b" idle "$rep" "status=error"
+        return 0
+    fi
+    per=$((IDLE_N / IDLE_PROCS))
+    sleep 0.2
+    r0=$(rss_kb "${BPID[$key]}")
+    rm -f "$WORK"/ready.*
+    for i in $(seq 1 "$IDLE_PROCS"); do
+        timeout -k 2 $((HOLD + 60)) "$BENCH" --scenario idle --port "${BPORT[$key]}" --conns "$per" \
+            --hold "$HOLD" --keepalive 0 --ready-file "$WORK/ready.$i" --deadline $((HOLD + 50)) \
+            --label "$b" --no-progress > "$WORK/idle.$i.out" 2> "$WORK/idle.$i.err" &
+        pids+=($!)
+    done
+    # Wait (bounded) until every process has all its connections up.
+    for _ in $(seq 1 400); do
+        [ "$(ls "$WORK"/ready.* 2>/dev/null | wc -l)" -ge "$IDLE_PROCS" ] && break
+        sleep 0.1
+    done
+    sleep 0.5
+    r1=$(rss_kb "${BPID[$key]}")
+    for i in $(seq 1 "$IDLE_PROCS"); do
+        wait "${pids[$((i - 1))]}"
+        rc=$?
+        check_tool_rc "$rc" "$b idle"
+        [ "$rc" -eq 0 ] || { ok=0; log "$b idle #$rep: $(head -c 300 "$WORK/idle.$i.err")"; }
+        n=$(grep -o 'held=[0-9]*' "$WORK/idle.$i.out" | cut -d= -f2)
+        held=$((held + ${n:-0}))
+    done
+    stop_broker "$key"
+    [ "$held" -eq "$IDLE_N" ] || { ok=0; log "$b idle #$rep: held $held of $IDLE_N"; }
+    record "$b" idle "$rep" "status=$([ $ok = 1 ] && echo ok || echo error) conns=$IDLE_N held=$held rss_before_kb=$r0 rss_after_kb=$r1 rss_per_conn_b=$(awk -v a="$r0" -v z="$r1" -v n="$IDLE_N" 'BEGIN { printf "%.0f", (z - a) * 1024 / n }')"
+}
+
+# ---- scenarios: NAME|moat-bench flags ----
+COMMON="--duration $DUR --drain $DRAIN"
+SCENARIOS=(
+    "q0_1to1|--qos 0"
+    "q1_1to1|--qos 1"
+    "q2_1to1|--qos 2"
+    "q0_8x8|--qos 0 --pubs 8 --subs 8"
+    "q0_fan50|--qos 0 --topics shared --subs 50 --window 1000"
+    "q0_fan1000|--qos 0 --topics shared --subs 1000 --window 50"
+    "q1_fan50|--qos 1 --topics shared --subs 50 --window 1000"
+    "lat_q0_10k|--qos 0 --rate 10000"
+    "lat_q1_10k|--qos 1 --rate 10000"
+    "conn|--scenario conn --conns $CONNS"
+)
+
+# ---- the unit test of moat-bench's own accounting ----
+if cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -I"$ROOT/tools/bench" -o "$WORK/test_bench" \
+    "$ROOT/tests/bench/test_bench.c" "$ROOT/tools/bench/seqtrack.c" "$ROOT/tools/bench/hist.c" \
+    -lcmocka 2> "$WORK/test_bench.err"; then
+    "$WORK/test_bench" > "$WORK/test_bench.out" 2>&1 || { cat "$WORK/test_bench.out" >&2; log "test_bench failed"; FATAL=1; }
+else
+    cat "$WORK/test_bench.err" >&2
+    log "test_bench does not compile"
+    FATAL=1
+fi
+
+# ---- physical references ----
+log "references: openssl speed, loopback TCP ceiling"
+AES=$(timeout 60 openssl speed -evp aes-128-gcm -seconds "$AES_SECONDS" -bytes 16384 2>/dev/null |
+    awk '/^AES-128-GCM/ { v = $NF; sub(/k$/, "", v); printf "%.0f", v * 1000 }')
+SINK=$("$BENCH" --scenario sink --duration "$DUR" --deadline "$DEADLINE" --no-progress 2> "$WORK/sink.err")
+rc=$?
+check_tool_rc "$rc" sink
+[ "$rc" -eq 0 ] || { log "sink reference failed: $(cat "$WORK/sink.err")"; FATAL=1; }
+record ref sink 1 "$SINK"
+CEIL=$(echo "$SINK" | grep -o 'recv_rate=[^ ]*' | cut -d= -f2)
+
+# ---- machine ----
+CORES=$(nproc)
+KERNEL=$(uname -r)
+CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+if [ -e /proc/net/tls_stat ]; then
+    KTLS="available (/proc/net/tls_stat present)"
+elif modprobe tls 2>/dev/null && [ -e /proc/net/tls_stat ]; then
+    KTLS="available (after modprobe tls)"
+else
+    KTLS="not available (no /proc/net/tls_stat; modprobe tls failed)"
+fi
+
+# ---- brokers ----
+for b in moat mosquitto; do
+    start_broker "$b" || log "$b: not benchmarked: ${BDOWN[$b]}"
+done
+
+# ---- runs, alternating brokers ----
+for rep in $(seq 1 "$REPEATS"); do
+    for s in "${SCENARIOS[@]}"; do
+        name=${s%%|*}
+        args=${s#*|}
+        for b in moat mosquitto; do
+            # shellcheck disable=SC2086
+            run_one "$b" "$name" "$rep" $COMMON $args
+        done
+    done
+    for b in moat mosquitto; do
+        run_idle "$b" "$rep"
+    done
+done
+[ -t 2 ] && printf '\r\033[K' >&2
+
+# ---- medians and the report ----
+# median BROKER SCENARIO KEY: median over repeats with status=ok, or "".
+median() {
+    awk -F'\t' -v b="$1" -v s="$2" -v k="$3" '
+        $1 == b && $2 == s && $4 == "status" { st[$3] = $5 }
+        $1 == b && $2 == s && $4 == k { v[$3] = $5 }
+        END { n = 0; for (r in v) if (st[r] == "ok") a[++n] = v[r] + 0
+              if (n == 0) exit
+              for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+              m = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+              printf "%.6g", m }' "$RESULTS"
+}
+# total BROKER SCENARIO KEY: sum over all repeats.
+total() {
+    awk -F'\t' -v b="$1" -v s="$2" -v k="$3" '$1 == b && $2 == s && $4 == k { t += $5; f = 1 }
+        END { if (f) printf "%.0f", t; else if (k != "broker_cpu_s" && k != "held") printf "-" }' "$RESULTS"
+}
+errors() {
+    awk -F'\t' -v b="$1" -v s="$2" '$1 == b && $2 == s && $4 == "status" && $5 != "ok" { n++ }
+        END { print n + 0 }' "$RESULTS"
+}
+fmt() { [ -n "$1" ] && awk -v v="$1" 'BEGIN { if (v >= 1e6) printf "%.2fM", v / 1e6; else if (v >= 1e4) printf "%.1fk", v / 1e3; else printf "%.4g", v }' || echo "n/a"; }
+ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }' || echo "n/a"; }
+pct() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b; else print "-" }' || echo "-"; }
+# per_cpu BROKER SCENARIO: median over repeats of unique deliveries / broker CPU s.
+per_cpu() {
+    awk -F'\t' -v b="$1" -v s="$2" '
+        $1 == b && $2 == s { d[$3, $4] = $5; r[$3] = 1 }
+        END { n = 0; for (x in r) if (d[x, "status"] == "ok" && d[x, "broker_cpu_s"] > 0)
+                  a[++n] = d[x, "unique"] / d[x, "broker_cpu_s"]
+              if (n == 0) exit
+              for (i = 2; i <= n; i++) { y = a[i]; for (j = i - 1; j >= 1 && a[j] > y; j--) a[j + 1] = a[j]; a[j + 1] = y }
+              printf "%.6g", (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }' "$RESULTS"
+}
+
+nz() { echo "${1:-0}"; }   # chart data: a missing value (broker down) plots as 0
+row() {  # scenario metric moat mosq [ceiling-able]
+    local m=$3 q=$4 cm="-" cq="-"
+    if [ "${5:-}" = ceil ]; then cm=$(pct "$m" "$CEIL"); cq=$(pct "$q" "$CEIL"); fi
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$(fmt "$m")" "$(fmt "$q")" "$(ratio "$m" "$q")" "$cm" "$cq"
+}
+
+DAT=$WORK/chart.dat
+: > "$DAT"
+{
+    cat "$ROOT/tests/bench/intro.md"
+    echo
+    echo "## This run"
+    echo
+    echo "- Mode: **$MODE** ($REPEATS repeat(s), ${DUR} s of publishing per run), $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "- Machine: $CORES cores ($CPU_MODEL), kernel $KERNEL, kTLS $KTLS"
+    echo "- mosquitto: $($MOSQ -h 2>/dev/null | awk 'NR == 1 { print $3 }'); moatd: $MOATD"
+    for b in moat mosquitto; do
+        [ -n "${BDOWN[$b]:-}" ] && echo "- **$b was not measured**: ${BDOWN[$b]}"
+    done
+    echo
+    echo "### Physical references"
+    echo
+    echo "| Reference | Value |"
+    echo "|---|---|"
+    echo "| AES-128-GCM, 16 KiB blocks, one core (\`openssl speed -evp\`) | $(fmt "$AES") B/s |"
+    echo "| Loopback TCP, QoS 0 PUBLISH-sized writes (78 B) to a trivial sink | $(fmt "$CEIL") msg/s |"
+    echo
+    echo "### Medians"
+    echo
+    echo "Rates are messages delivered to subscribers per second (fan-out counts every copy)."
+    echo "\"per CPU-s\" divides deliveries by the broker's CPU time (utime+stime) during the run."
+    echo
+    echo "| Scenario | Metric | moat | mosquitto | moat/mosquitto | moat/ceiling | mosquitto/ceiling |"
+    echo "|---|---|---|---|---|---|---|"
+    for s in "${SCENARIOS[@]}"; do
+        name=${s%%|*}
+        if [ "$name" = conn ]; then
+            row conn "connections/s" "$(median moat conn conn_rate)" "$(median mosquitto conn conn_rate)"
+            row conn "CONNACK p99 µs" "$(median moat conn connack_p99_us)" "$(median mosquitto conn connack_p99_us)"
+            continue
+        fi
+        case $name in
+        lat_*)
+            row "$name" "p50 µs" "$(median moat "$name" lat_p50_us)" "$(median mosquitto "$name" lat_p50_us)"
+            row "$name" "p99 µs" "$(median moat "$name" lat_p99_us)" "$(median mosquitto "$name" lat_p99_us)"
+            row "$name" "p99.9 µs" "$(median moat "$name" lat_p999_us)" "$(median mosquitto "$name" lat_p999_us)"
+            printf '%s %s %s %s %s\n' "$name" "$(nz "$(median moat "$name" lat_p50_us)")" \
+                "$(nz "$(median mosquitto "$name" lat_p50_us)")" "$(nz "$(median moat "$name" lat_p99_us)")" \
+                "$(nz "$(median mosquitto "$name" lat_p99_us)")" >> "$DAT.lat"
+            ;;
+        *)
+            row "$name" "msg/s" "$(median moat "$name" recv_rate)" "$(median mosquitto "$name" recv_rate)" ceil
+            row "$name" "msg per CPU-s" "$(per_cpu moat "$name")" "$(per_cpu mosquitto "$name")"
+            row "$name" "p99 µs (saturated)" "$(median moat "$name" lat_p99_us)" "$(median mosquitto "$name" lat_p99_us)"
+            printf '%s %s %s\n' "$name" "$(nz "$(median moat "$name" recv_rate)")" \
+                "$(nz "$(median mosquitto "$name" recv_rate)")" >> "$DAT"
+            ;;
+        esac
+    done
+    row idle "RSS bytes per idle conn" "$(median moat idle rss_per_conn_b)" "$(median mosquitto idle rss_per_conn_b)"
+    echo
+    echo "### Correctness of every run (sums over repeats)"
+    echo
+    echo "| Scenario | Broker | runs with errors | lost | duplicates | reordered | foreign |"
+    echo "|---|---|---|---|---|---|---|"
+    for s in "${SCENARIOS[@]}" "idle|"; do
+        name=${s%%|*}
+        for b in moat mosquitto; do
+            if [ -z "$(total "$b" "$name" broker_cpu_s)$(total "$b" "$name" held)" ]; then
+                printf '| %s | %s | not run | | | | |\n' "$name" "$b"
+                continue
+            fi
+            printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$b" "$(errors "$b" "$name")" \
+                "$(total "$b" "$name" lost)" "$(total "$b" "$name" dup)" "$(total "$b" "$name" reordered)" \
+                "$(total "$b" "$name" foreign)"
+        done
+    done
+    echo
+    echo "QoS 0 loss in saturated runs is what the broker had not delivered when the drain window"
+    echo "(${DRAIN} s) closed, or dropped; at QoS 1 and 2 any loss or duplicate is a broker bug."
+    echo
+    if [ -s "$DAT" ] && command -v gnuplot > /dev/null; then
+        echo "![throughput and latency]($(basename "$PNG"))"
+    fi
+} > "$OUT"
+
+# ---- chart ----
+if [ -s "$DAT" ] && command -v gnuplot > /dev/null; then
+    [ -s "$DAT.lat" ] || echo "none 0 0 0 0" > "$DAT.lat"
+    gnuplot 2> "$WORK/gnuplot.err" <<EOF || log "gnuplot failed: $(head -c 300 "$WORK/gnuplot.err")"
+set terminal pngcairo size 1100,700 font "sans,9" noenhanced
+set output "$PNG"
+set yrange [0:*]
+set multiplot layout 2,1
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set grid ytics
+set key top right
+set title "Delivered messages per second (median, $MODE run)"
+set ylabel "msg/s"
+set xtics rotate by -20
+plot "$DAT" using 2:xtic(1) title "moat", "" using 3 title "mosquitto"
+set title "Latency at 10k msg/s (median, µs)"
+set ylabel "µs"
+plot "$DAT.lat" using 2:xtic(1) title "moat p50", "" using 3 title "mosquitto p50", \
+     "" using 4 title "moat p99", "" using 5 title "mosquitto p99"
+unset multiplot
+EOF
+fi
+
+log "report: $OUT"
+[ "$MODE" = smoke ] && { cat "$OUT"; echo; echo "raw results: $RESULTS (kept with KEEP_WORK=1)"; }
+if [ "$FATAL" -ne 0 ]; then
+    log "moat-bench failed to run (see above)"
+    exit 1
+fi
+exit 0

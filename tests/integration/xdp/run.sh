@@ -1,0 +1,13 @@
+#!/bin/bash
+# Runs every XDP datapath test. Usage: tests/integration/xdp/run.sh [BUILD_DIR]
+# Needs root, bpffs, veth, hping3, socat, nc, ethtool. Non-zero if any fails.
+set -u
+B=${1:-build}
+D=$(dirname "$0")
+rc=0
+for t in "datapath.sh $B native" "datapath.sh $B generic" "foreign.sh $B"; do
+    echo "== xdp: $t"
+    # shellcheck disable=SC2086
+    timeout 120 bash "$D"/$t || { echo "== xdp: $t FAILED"; rc=1; }
+done
+exit $rc
