@@ -34,6 +34,7 @@ struct cli {
     const char *pin_root;
     const char *sock;        /* control socket path */
     bool sock_explicit;      /* -s given: failing to reach moatd is an error */
+    bool no_daemon;          /* --no-daemon: maps only, never talk to moatd */
     bool json;
     struct moat_maps maps;
     bool maps_open;
@@ -72,6 +73,8 @@ static int tell_moatd(struct cli *c, const char *line, char *reply, size_t rlen)
 {
     if (reply && rlen)
         reply[0] = '\0';
+    if (c->no_daemon)
+        return 0;
     if (access(c->sock, F_OK) != 0 && !c->sock_explicit)
         return 0;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -563,7 +566,7 @@ static int cmd_status(struct cli *c, int argc, char **argv)
     bool explicit_sock = c->sock_explicit;
     c->sock_explicit = true;
     bool up = false;
-    if (access(c->sock, F_OK) == 0) {
+    if (!c->no_daemon && access(c->sock, F_OK) == 0) {
         up = tell_moatd(c, "ping", NULL, 0) == 0;
     }
     c->sock_explicit = explicit_sock;
@@ -710,8 +713,9 @@ static const struct verb verbs[] = {
 
 static int cmd_help(struct cli *c, int argc, char **argv)
 {
-    printf("usage: moatctl [-j] [--pin-path DIR] [-s SOCKET] OBJECT [VERB] [ARGS]\n"
+    printf("usage: moatctl [-j] [--pin-path DIR] [-s SOCKET | --no-daemon] OBJECT [VERB] [ARGS]\n"
            "  -j              JSON output\n"
+           "  --no-daemon     change the maps only, do not tell moatd\n"
            "  --pin-path DIR  pinned maps (default " MOAT_PIN_ROOT_DEFAULT ")\n"
            "  -s SOCKET       moatd control socket (default " CONTROL_SOCKET_DEFAULT ")\n\n");
     for (size_t i = 0; i < N_VERBS; i++) {
@@ -737,6 +741,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
             c.sock = argv[++i];
             c.sock_explicit = true;
+        } else if (!strcmp(argv[i], "--no-daemon")) {
+            c.no_daemon = true;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             return cmd_help(&c, 0, NULL);
         } else {

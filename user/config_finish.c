@@ -12,11 +12,11 @@
 
 void cfg_listener_free(struct listener_conf *l);
 
-static int at(struct cfg_parser *p, const char *file, int line)
+/* Errors found after the last line point at the line that caused them. */
+static void at(struct cfg_parser *p, const char *file, int line)
 {
     p->file = file;
     p->line = line;
-    return 0;
 }
 
 static struct listener_conf *append(struct cfg_parser *p)
@@ -135,12 +135,12 @@ int cfg_finish(struct cfg_parser *p)
                          "local-only and ignore it; add a 'listener' line before it");
     }
     if (p->port_set || p->bind_set) {
+        at(p, p->port_file, p->port_line);
         if (c->n_listeners >= CONFIG_MAX_LISTENERS)
-            return at(p, p->port_file, p->port_line),
-                   cfg_error(p, "port", "more than %d listeners", CONFIG_MAX_LISTENERS);
+            return cfg_error(p, "port", "more than %d listeners", CONFIG_MAX_LISTENERS);
         struct listener_conf *l = append(p);
         if (!l)
-            return at(p, p->port_file, p->port_line), cfg_error(p, "port", "out of memory");
+            return cfg_error(p, "port", "out of memory");
         *l = p->deflt;
         memset(&p->deflt, 0, sizeof p->deflt);
         if (!l->port)

@@ -29,11 +29,6 @@ static int check_supported(const struct moat_config *cfg, char *err, size_t errl
 {
     for (size_t i = 0; i < cfg->n_listeners; i++) {
         const struct listener_conf *l = &cfg->listeners[i];
-        if (!(l->certfile || l->keyfile) && (l->cafile || l->capath || l->crlfile || l->require_certificate)) {
-            snprintf(err, errlen, "%s:%d: listener %u: cafile/capath/crlfile/require_certificate need certfile and keyfile",
-                     l->file ? l->file : cfg->source, l->line, l->port);
-            return -1;
-        }
         if (l->password_file || l->acl_file) {
             snprintf(err, errlen, "%s:%d: listener %u: password_file/acl_file are not available in this build yet",
                      l->file ? l->file : cfg->source, l->line, l->port);
@@ -92,7 +87,7 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 0;
     }
-    if (log_setup(cfg.log_types ? cfg.log_types : LOG_T_DEFAULT, cfg.log_dest) < 0) {
+    if (log_setup(cfg.log_types, cfg.log_dest, cfg.log_timestamp) < 0) {
         fprintf(stderr, "moatd: %s: log_dest '%s' cannot be opened\n", cfg.source, cfg.log_dest);
         config_free(&cfg);
         return 1;
@@ -100,7 +95,8 @@ int main(int argc, char **argv)
     struct engine *e = engine_new(&cfg, err, sizeof err);
     if (!e) {
         log_err("%s", err);
-        fprintf(stderr, "moatd: %s\n", err);
+        if (cfg.log_dest && strcmp(cfg.log_dest, "stderr"))   /* the operator at the terminal */
+            fprintf(stderr, "moatd: %s\n", err);
         config_free(&cfg);
         return 1;
     }

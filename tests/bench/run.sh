@@ -242,6 +242,30 @@ else
     FATAL=1
 fi
 
+# ---- moat-bench against a deliberately faulty broker: exact counts ----
+# fake_broker.py drops, duplicates and reorders by a fixed rule; moat-bench
+# must report exactly the numbers the rule implies, or it cannot be trusted.
+selftest() {
+    local port fpid q out want got
+    port=$(pick_port) || { log "selftest: no free port"; FATAL=1; return; }
+    /usr/bin/python3 "$ROOT/tests/bench/fake_broker.py" "$port" 20 > "$WORK/fake.out" 2>&1 &
+    fpid=$!
+    for _ in $(seq 1 50); do grep -q ready "$WORK/fake.out" 2>/dev/null && break; sleep 0.1; done
+    want=$(/usr/bin/python3 "$ROOT/tests/bench/fake_broker.py" --expect 2000)
+    for q in 0 1; do
+        out=$("$BENCH" --port "$port" --count 2000 --duration 0 --qos "$q" --drain 0.5 \
+            --deadline 15 --no-progress 2>&1)
+        got=$(echo "$out" | tr ' ' '\n' | grep -E '^(lost|dup|reordered)=' | tr '\n' ' ' | sed 's/ $//')
+        if [ "$got" != "$want" ]; then
+            log "selftest QoS $q: moat-bench counted '$got', the faulty broker did '$want': $out"
+            FATAL=1
+        fi
+    done
+    kill "$fpid" 2>/dev/null
+    wait "$fpid" 2>/dev/null
+}
+selftest
+
 # ---- physical references ----
 log "references: openssl speed, loopback TCP ceiling"
 AES=$(timeout 60 openssl speed -evp aes-128-gcm -seconds "$AES_SECONDS" -bytes 16384 2>/dev/null |

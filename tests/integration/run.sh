@@ -10,7 +10,7 @@
 #   # conf: KEY VALUE            (both brokers; moat_* keys skipped for mosquitto)
 #   # conf-moatd: KEY VALUE      (moatd only)
 #   # conf-mosquitto: KEY VALUE  (mosquitto only)
-# Tests get MQTT_HOST, MQTT_PORT, BROKER (moatd|mosquitto), BROKER_LOG.
+# Tests get MQTT_HOST, MQTT_PORT, BROKER (moatd|mosquitto), BROKER_LOG, BROKER_PID.
 # A test exiting 77 is reported as SKIP (counted neither passed nor failed).
 # A header line "# mosquitto-deviates: WHY" marks a test that asserts the
 # spec where mosquitto does not follow it: with BROKER=mosquitto its failure
@@ -127,7 +127,7 @@ for t in "${TESTS[@]}"; do
         *.sh) cmd=(bash "$t") ;;
     esac
     start=$(date +%s)
-    MQTT_HOST=127.0.0.1 MQTT_PORT=$port BROKER=$BROKER BROKER_LOG=$log PYTHONPATH=$HERE \
+    MQTT_HOST=127.0.0.1 MQTT_PORT=$port BROKER=$BROKER BROKER_LOG=$log BROKER_PID=$BROKER_PID PYTHONPATH=$HERE \
         timeout -k 5 "$TEST_TIMEOUT" "${cmd[@]}" > "$out" 2>&1 < /dev/null
     rc=$?
     secs=$(( $(date +%s) - start ))

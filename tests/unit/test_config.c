@@ -325,6 +325,17 @@ static void test_durations(void **state)
     }
 }
 
+/* 0 = no SYN limit / burst same as rate, as the filter's config map */
+static void test_xdp_zero_rate(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(load(f, "listener 1883\nxdp_syn_rate 0\nxdp_syn_burst 0\n"), 0);
+    assert_int_equal(f->cfg.xdp_syn_rate, 0);
+    assert_int_equal(f->cfg.xdp_syn_burst, 0);
+    assert_int_equal(CFG_XDP_BLOCK_ALL, 0);   /* moat_abi.h MOAT_BLOCK_ALL */
+    assert_int_equal(CFG_XDP_BLOCK_PORTS, 1); /* moat_abi.h MOAT_BLOCK_PORTS */
+}
+
 static void test_log_settings(void **state)
 {
     struct fx *f = *state;
@@ -728,6 +739,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_listener_is_local_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xdp_zero_rate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lexical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),

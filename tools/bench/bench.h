@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct bench_report;
+struct bench_tls;
 
 /* Everything the command line sets. Defaults live in moat-bench.c. */
 struct bench_opts {
@@ -35,8 +36,8 @@ struct bench_opts {
     uint32_t keepalive;
     const char *label;        /* free text copied into the result */
     bool json;
-    bool tls;
-    bool tls_resume;
+    bool tls;                 /* TLS to the broker (its TLS listener's --port) */
+    bool tls_resume;          /* implies tls: resume sessions of earlier connections */
     bool progress;            /* live line on stderr (set when stderr is a terminal) */
     bool no_progress;
 };
@@ -53,6 +54,7 @@ struct bench_ctx {
     const struct bench_opts *o;
     struct sockaddr_in addr;
     uint32_t run_id;          /* random per process, in every payload */
+    struct bench_tls *tls;    /* NULL: plain TCP (see tls.h) */
     uint64_t t_start_ns;
     uint64_t t_deadline_ns;
     uint64_t t_progress_ns;   /* next progress-line update */

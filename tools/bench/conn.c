@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "tls.h"
 
 int bconn_init(struct bconn *c, uint32_t idx, size_t in_cap, size_t out_cap)
 {
@@ -38,13 +39,14 @@ void bconn_free(struct bconn *c)
 }
 
 int bconn_open(struct bconn *c, int epfd, const struct sockaddr_in *addr,
-               char *err, size_t errlen)
+               struct bench_tls *tls, char *err, size_t errlen)
 {
     struct epoll_event ev;
     int one = 1;
 
     c->in_len = c->out_off = c->out_len = 0;
-    c->connected = c->writable = false;
+    c->tcp_up = c->connected = c->writable = c->resumed = false;
+    c->tls = tls;
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (c->fd < 0) {
         snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -73,10 +75,14 @@ int bconn_open(struct bconn *c, int epfd, const struct sockaddr_in *addr,
 
 void bconn_close(struct bconn *c)
 {
+    if (c->ssl) {
+        btls_conn_free(c->tls, c->ssl);
+        c->ssl = NULL;
+    }
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
-    c->connected = c->writable = false;
+    c->tcp_up = c->connected = c->writable = false;
 }
 
 size_t bconn_out_space(struct bconn *c)
@@ -93,7 +99,9 @@ size_t bconn_out_space(struct bconn *c)
 
 int bconn_on_event(struct bconn *c, uint32_t events, char *err, size_t errlen)
 {
-    if (!c->connected && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+    bool just_up = false;
+
+    if (!c->tcp_up && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
         int soerr = 0;
         socklen_t sl = sizeof(soerr);
 
@@ -103,26 +111,80 @@ int bconn_on_event(struct bconn *c, uint32_t events, char *err, size_t errlen)
             snprintf(err, errlen, "connect: %s", strerror(soerr));
             return -1;
         }
-        c->connected = true;
+        c->tcp_up = true;
+        if (!c->tls) {
+            c->connected = true;
+        } else if (!(c->ssl = btls_conn_new(c->tls, c->fd, err, errlen))) {
+            return -1;
+        }
+    }
+    if (c->tcp_up && !c->connected) {
+        int rc = btls_handshake(c->ssl, err, errlen);
+
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            return 0;
+        c->connected = just_up = true;
+        c->resumed = btls_resumed(c->ssl);
+        c->writable = true;   /* the handshake's last write went through */
     }
     if (events & EPOLLOUT)
         c->writable = true;
-    return 0;
+    return just_up || (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ? 1 : 0;
+}
+
+/* One send or TLS write: > 0 bytes, -1 with *again on would-block. */
+static ssize_t tx(struct bconn *c, const uint8_t *p, size_t n, bool *again, char *err, size_t errlen)
+{
+    ssize_t r;
+
+    if (c->ssl)
+        return btls_write(c->ssl, p, n, again, err, errlen);
+    *again = false;
+    do {
+        r = send(c->fd, p, n, MSG_NOSIGNAL);
+    } while (r < 0 && errno == EINTR);
+    if (r >= 0)
+        return r;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        *again = true;
+    else
+        snprintf(err, errlen, "send: %s", strerror(errno));
+    return -1;
+}
+
+/* One recv or TLS read: > 0 bytes, 0 peer closed, -1 with *again on would-block. */
+static ssize_t rx(struct bconn *c, uint8_t *p, size_t n, bool *again, char *err, size_t errlen)
+{
+    ssize_t r;
+
+    if (c->ssl)
+        return btls_read(c->ssl, p, n, again, err, errlen);
+    *again = false;
+    do {
+        r = recv(c->fd, p, n, 0);
+    } while (r < 0 && errno == EINTR);
+    if (r >= 0)
+        return r;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        *again = true;
+    else
+        snprintf(err, errlen, "recv: %s", strerror(errno));
+    return -1;
 }
 
 int bconn_flush(struct bconn *c, char *err, size_t errlen)
 {
     while (c->connected && c->writable && c->out_off < c->out_len) {
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        bool again;
+        ssize_t n = tx(c, c->out + c->out_off, c->out_len - c->out_off, &again, err, errlen);
 
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (again) {
                 c->writable = false;
                 break;
             }
-            snprintf(err, errlen, "send: %s", strerror(errno));
             return -1;
         }
         c->out_off += (size_t)n;
@@ -175,7 +237,10 @@ static int parse_input(struct bconn *c, bconn_pkt_fn fn, void *arg, char *err, s
 
 int bconn_read(struct bconn *c, bconn_pkt_fn fn, void *arg, char *err, size_t errlen)
 {
+    if (!c->connected)
+        return 0;
     for (;;) {
+        bool again;
         ssize_t n;
 
         if (c->in_len == c->in_cap) {
@@ -184,15 +249,9 @@ int bconn_read(struct bconn *c, bconn_pkt_fn fn, void *arg, char *err, size_t er
             snprintf(err, errlen, "input buffer full (%zu bytes) without a complete packet", c->in_cap);
             return -1;
         }
-        n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return 0;
-            snprintf(err, errlen, "recv: %s", strerror(errno));
-            return -1;
-        }
+        n = rx(c, c->in + c->in_len, c->in_cap - c->in_len, &again, err, errlen);
+        if (n < 0)
+            return again ? 0 : -1;
         if (n == 0)
             return 1;
         c->in_len += (size_t)n;

@@ -27,7 +27,7 @@ struct cr {
     int ep;
     struct bconn *c;           /* one slot per connection (idle) or per concurrent attempt (conn) */
     uint32_t nslots;
-    uint32_t opened, done, failed, dropped, live;
+    uint32_t opened, done, failed, dropped, live, resumed;
     struct hist lat;
     uint64_t t_all_up;
     char first_err[256];
@@ -48,6 +48,7 @@ static int on_packet(void *arg, struct bconn *c, const struct mqtt_packet *pk)
         return -1;
     }
     hist_add(&s->lat, now - c->t_open_ns);
+    s->resumed += c->resumed;
     /* t_open_ns = 0 marks "CONNACK seen" for the caller. */
     c->t_open_ns = 0;
     return 0;
@@ -88,7 +89,7 @@ static int start(struct cr *s, struct bconn *c, uint32_t n)
     char err[160];
 
     c->idx = n;
-    if (bconn_open(c, s->ep, &s->bc->addr, err, sizeof(err)) < 0) {
+    if (bconn_open(c, s->ep, &s->bc->addr, s->bc->tls, err, sizeof(err)) < 0) {
         if (errno == EMFILE || errno == ENFILE) {
             struct rlimit rl;
             getrlimit(RLIMIT_NOFILE, &rl);
@@ -260,6 +261,9 @@ static void fill_report(struct cr *s, struct bench_report *r, uint64_t t0)
     double up_s = s->t_all_up > t0 ? (double)(s->t_all_up - t0) / 1e9 : 0;
 
     report_str(r, "scenario", s->o->scenario);
+    report_str(r, "transport", s->o->tls_resume ? "tls-resume" : s->o->tls ? "tls" : "tcp");
+    if (s->o->tls)
+        report_u64(r, "tls_resumed", s->resumed);
     report_u64(r, "conns", s->o->conns);
     report_u64(r, "concurrency", s->o->concurrency);
     report_u64(r, "ok", s->done);

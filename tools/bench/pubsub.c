@@ -462,7 +462,7 @@ static int open_more(struct ps *s)
     while (s->next_open < s->n && s->n_pending < s->o->concurrency) {
         struct peer *p = &s->peers[s->next_open++];
 
-        if (bconn_open(&p->c, s->ep, &s->bc->addr, err, sizeof(err)) < 0)
+        if (bconn_open(&p->c, s->ep, &s->bc->addr, s->bc->tls, err, sizeof(err)) < 0)
             return peer_fail(s, p, err);
         p->opened = true;
         s->n_pending++;
@@ -504,9 +504,10 @@ static int handle_events(struct ps *s, int timeout_ms)
         struct peer *p = ev[i].data.ptr;
         int rc;
 
-        if (bconn_on_event(&p->c, ev[i].events, err, sizeof(err)) < 0)
+        rc = bconn_on_event(&p->c, ev[i].events, err, sizeof(err));
+        if (rc < 0)
             return peer_fail(s, p, err);
-        if (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        if (rc == 1) {
             rc = bconn_read(&p->c, on_packet, s, err, sizeof(err));
             if (rc < 0)
                 return peer_fail(s, p, err);
@@ -569,6 +570,7 @@ static void fill_report(struct ps *s, struct bench_report *r)
                         ? (double)(s->t_last_recv - s->t_first_send) / 1e9 : 0;
 
     report_str(r, "scenario", "pubsub");
+    report_str(r, "transport", o->tls ? "tls" : "tcp");
     report_u64(r, "pubs", s->P);
     report_u64(r, "subs", s->S);
     report_str(r, "topics", o->topics);

@@ -178,7 +178,7 @@ int bench_sink(struct bench_ctx *bc, struct bench_report *rep)
 
         left[i] = per;
         if (bconn_init(&c[i], i, 64, 64 * 1024 + mlen) < 0 ||
-            bconn_open(&c[i], ep, &a, err, sizeof(err)) < 0) {
+            bconn_open(&c[i], ep, &a, NULL, err, sizeof(err)) < 0) {
             bench_fail(bc, "sink source %" PRIu32 ": %s", i, c[i].out ? err : "out of memory");
             goto out;
         }

@@ -137,7 +137,8 @@ void conn_close(struct conn *c, bool abnormal, const char *reason)
         return;
     struct engine *e = c->eng;
     char name[160];
-    log_info("%s disconnected: %s", conn_name(c, name, sizeof name), reason);
+    if (e->cfg->connection_messages || c->state != CONN_ACTIVE)
+        log_info("%s disconnected: %s", conn_name(c, name, sizeof name), reason);
 
     /* Best effort for a final CONNACK/error packet; never blocks. */
     if (!outq_empty(&c->out)) {

@@ -100,9 +100,10 @@ static void on_tick(struct evloop *el, struct ev_timer *t)
         e->last_sys_ms = now;
         sys_publish(e);
     }
-    static const uint64_t every = EXPIRY_CHECK_MS / TICK_MS;
-    if ((now / TICK_MS) % every == 0)
+    if (now - e->last_expiry_ms >= EXPIRY_CHECK_MS) {
+        e->last_expiry_ms = now;
         expire_sessions(e);
+    }
     ev_timer_arm(el, t, now + TICK_MS);
 }
 

@@ -58,6 +58,7 @@ struct engine {
     uint32_t             auto_id_seq;
     struct ev_timer      tick;           /* 1 s housekeeping and $SYS */
     uint64_t             last_sys_ms;
+    uint64_t             last_expiry_ms;
 
     struct ev_handler    sig;            /* signalfd */
     struct ev_handler    wake;           /* eventfd for posted work */

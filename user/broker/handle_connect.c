@@ -31,10 +31,7 @@ static int refuse(struct conn *c, uint8_t rc, const char *why)
  * with the security policy; until then only allow_anonymous decides. */
 static uint8_t authenticate(const struct conn *c, const struct mqtt_connect *k)
 {
-    const struct moat_config *cfg = c->eng->cfg;
-    bool anon = cfg->allow_anonymous;
-    if (cfg->per_listener_settings && c->lst && c->lst->conf->allow_anonymous >= 0)
-        anon = c->lst->conf->allow_anonymous;
+    bool anon = config_listener_allow_anonymous(c->eng->cfg, c->lst ? c->lst->conf : NULL);
     if (!k->has_username && !anon)
         return MQTT_CONNACK_NOT_AUTHORIZED;
     if (k->has_username && !anon)
@@ -55,12 +52,13 @@ int handle_connect(struct conn *c, const struct mqtt_packet *p)
         if (!k->clean_session)
             return refuse(c, MQTT_CONNACK_ID_REJECTED,
                           "zero-length client id with clean session 0 [MQTT-3.1.3-8]");
-        if (!cfg->allow_zero_length_clientid)
+        if (!config_listener_allow_zero_length_clientid(cfg, c->lst ? c->lst->conf : NULL))
             return refuse(c, MQTT_CONNACK_ID_REJECTED,
                           "zero-length client id not allowed (allow_zero_length_clientid false)");
         /* [MQTT-3.1.3-6]: a unique id, unguessable across restarts. */
         int n = snprintf(autoid, sizeof autoid, "%s%08x-%016llx",
-                         cfg->auto_id_prefix ? cfg->auto_id_prefix : "auto-", ++e->auto_id_seq,
+                         config_listener_auto_id_prefix(cfg, c->lst ? c->lst->conf : NULL),
+                         ++e->auto_id_seq,
                          (unsigned long long)moat_random_seed());
         id = (const uint8_t *)autoid;
         idlen = (uint16_t)(n < (int)sizeof autoid ? n : (int)sizeof autoid - 1);
@@ -123,7 +121,8 @@ int handle_connect(struct conn *c, const struct mqtt_packet *p)
     keepalive_start(c);
 
     char name[160];
-    log_info("%s connected (protocol %s, clean session %d, keepalive %u, session present %d)",
+    if (cfg->connection_messages)
+        log_info("%s connected (protocol %s, clean session %d, keepalive %u, session present %d)",
              conn_name(c, name, sizeof name), k->level == 3 ? "3.1" : "3.1.1",
              k->clean_session, k->keepalive, present);
     if (present)

@@ -106,6 +106,8 @@ struct tl_node *tl_exact(const struct tl_tree *t, const struct tl_node *n,
 /* Rebuilds n's table with nslots (a power of two > nchild). */
 static int table_resize(struct tl_tree *t, struct tl_node *n, uint32_t nslots)
 {
+    if (nslots <= n->nchild)
+        return -1;   /* linear probing needs a free slot */
     struct tl_node **s = calloc(nslots, sizeof *s);
     if (!s)
         return -1;

@@ -6,6 +6,9 @@
 #define MOAT_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "net/transport.h"
 
 struct engine;
 struct listener;
@@ -22,6 +25,33 @@ void tls_listener_accept(struct tls_listener *tl, int fd, const struct listener 
 /* Re-reads certificates, keys, CA and CRLs into a fresh context for new
  * handshakes. Returns 0, or -1 with err (the old context stays). */
 int  tls_listener_reload(struct tls_listener *tl, char *err, size_t errlen);
+/* Makes handshakes that are queued or running give up at their next
+ * wait, so a shutdown does not wait out handshake timeouts. Call before
+ * the worker pool is freed; tls_listener_free still follows. */
+void tls_listener_stop(struct tls_listener *tl);
 void tls_listener_free(struct tls_listener *tl);
+
+/* Counters of one TLS listener, for $SYS and moatctl. Thread-safe. */
+struct tls_stats {
+    uint64_t handshakes;        /* completed */
+    uint64_t failed;            /* refused or broken handshakes (incl. timeouts) */
+    uint64_t timeouts;
+    uint64_t refused_busy;      /* handshake pool backlog full */
+    uint64_t mode_ktls;         /* connections with both directions in the kernel */
+    uint64_t mode_mixed;        /* kernel TX, userspace RX */
+    uint64_t mode_user;         /* userspace TLS */
+    uint64_t keyupdate_applied; /* TLS 1.3 KeyUpdates rekeyed in the kernel */
+    uint64_t keyupdate_closed;  /* connections closed on a KeyUpdate */
+};
+void tls_listener_stats(const struct tls_listener *tl, struct tls_stats *out);
+
+/* For a connection on a TLS transport (t is what engine_adopt got): the
+ * MQTT username its verified client certificate maps to under
+ * use_identity_as_username / use_subject_as_username, or NULL (no such
+ * option, no certificate, or t is not a TLS transport). Engine thread. */
+const char *tls_conn_identity(const struct transport *t, void *tctx);
+/* "ktls", "ktls-tx" (kernel TX, userspace RX) or "userspace"; NULL when
+ * t is not a TLS transport. */
+const char *tls_conn_mode(const struct transport *t, void *tctx);
 
 #endif

@@ -12,10 +12,12 @@
 static int   log_types = LOG_T_DEFAULT;
 static FILE *log_out;
 static bool  log_syslog;
+static bool  log_stamps = true;
 
-int log_setup(int types, const char *dest)
+int log_setup(int types, const char *dest, bool timestamps)
 {
     log_types = types;
+    log_stamps = timestamps;
     log_syslog = false;
     if (log_out && log_out != stderr && log_out != stdout)
         fclose(log_out);
@@ -69,6 +71,10 @@ void log_vmsg(int type, const char *fmt, va_list ap)
         int prio = type == LOG_T_ERR ? LOG_ERR : type == LOG_T_WARN ? LOG_WARNING
                  : type == LOG_T_NOTICE ? LOG_NOTICE : type == LOG_T_DEBUG ? LOG_DEBUG : LOG_INFO;
         syslog(prio, "%s", msg);
+        return;
+    }
+    if (!log_stamps) {
+        fprintf(log_out ? log_out : stderr, "moatd[%d] %s: %s\n", (int)getpid(), type_name(type), msg);
         return;
     }
     struct timespec ts;

@@ -4,6 +4,7 @@
 #define MOAT_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum {
     LOG_T_ERR = 1, LOG_T_WARN = 2, LOG_T_NOTICE = 4, LOG_T_INFO = 8,
@@ -14,7 +15,7 @@ enum {
 
 /* Sets which types are written and where: dest NULL/"stderr", "stdout",
  * "syslog" or "file PATH". Returns 0 or -1 (file not writable). */
-int  log_setup(int types, const char *dest);
+int  log_setup(int types, const char *dest, bool timestamps);
 void log_msg(int type, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(int type, const char *fmt, va_list ap);
 

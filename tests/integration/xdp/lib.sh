@@ -27,7 +27,7 @@ trap cleanup EXIT INT TERM
 
 in_c() { nsenter --net=/run/netns/"$NC" "$@"; }
 in_s() { nsenter --net=/run/netns/"$NS" "$@"; }
-ctl()  { in_s "$MOATCTL" --pin-path "$PIN" -s /nonexistent/moatd.sock "$@"; }
+ctl()  { in_s "$MOATCTL" --pin-path "$PIN" --no-daemon "$@"; }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
