@@ -117,6 +117,7 @@ static const struct opt opts[] = {
     { "json", T_BOOL, OFF(json), 0, 0, "print the result as one JSON object instead of key=value" },
     { "tls", T_BOOL, OFF(tls), 0, 0, "TLS to the broker (--port is its TLS listener); no certificate check" },
     { "tls-resume", T_BOOL, OFF(tls_resume), 0, 0, "TLS, resuming the session of an earlier connection" },
+    { "tls-max", T_STR, OFF(tls_max), 0, 0, "highest TLS version offered: 1.2 or 1.3 (default: OpenSSL's)" },
     { "no-progress", T_BOOL, OFF(no_progress), 0, 0, "no live progress line even on a terminal" },
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -267,6 +268,10 @@ static int validate(const struct bench_opts *o, struct sockaddr_in *addr)
         fprintf(stderr, "moat-bench: --count 0 and --duration 0: the run would be unbounded\n");
         return -1;
     }
+    if (o->tls_max && strcmp(o->tls_max, "1.2") && strcmp(o->tls_max, "1.3")) {
+        fprintf(stderr, "moat-bench: --tls-max: '%s' is not 1.2 or 1.3\n", o->tls_max);
+        return -1;
+    }
     if ((o->tls || o->tls_resume) && !strcmp(s, "sink")) {
         fprintf(stderr, "moat-bench: --tls: not available with --scenario sink\n");
         return -1;
@@ -322,7 +327,7 @@ int main(int argc, char **argv)
     if (o.tls) {
         char err[200];
 
-        bc.tls = btls_new(o.tls_resume, err, sizeof(err));
+        bc.tls = btls_new(o.tls_resume, o.tls_max, err, sizeof(err));
         if (!bc.tls) {
             fprintf(stderr, "moat-bench: --tls: %s\n", err);
             return 1;

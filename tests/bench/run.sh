@@ -26,17 +26,18 @@ WORK=$(mktemp -d /tmp/moat-bench.XXXXXX)
 RESULTS=$WORK/results.tsv          # broker scenario repeat key value
 : > "$RESULTS"
 FATAL=0
-declare -A BPID BPORT BDOWN
+declare -A BPID BPORT BTLS BDOWN BNOTLS
 
 if [ "$MODE" = smoke ]; then
-    REPEATS=1; DUR=1.5; DRAIN=1; CONNS=2000; IDLE_N=1000; IDLE_PROCS=1; HOLD=4
+    REPEATS=1; DUR=1.5; DRAIN=1; CONNS=2000; TLS_CONNS=500; IDLE_N=1000; IDLE_PROCS=1; HOLD=4
     OUT=$WORK/benchmarks.md; PNG=$WORK/benchmarks.png; AES_SECONDS=1
 else
-    REPEATS=5; DUR=5; DRAIN=2; CONNS=10000; IDLE_N=19000; IDLE_PROCS=4; HOLD=20
+    REPEATS=5; DUR=5; DRAIN=2; CONNS=10000; TLS_CONNS=3000; IDLE_N=19000; IDLE_PROCS=4; HOLD=20
     OUT=$ROOT/docs/benchmarks.md; PNG=$ROOT/docs/benchmarks.png; AES_SECONDS=3
 fi
 DEADLINE=$(awk -v d="$DUR" -v r="$DRAIN" 'BEGIN { print d + r + 20 }')
 CLK_TCK=$(getconf CLK_TCK)
+STORM_CONNS=100000   # bounded in time by the storm's --deadline (DUR)
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 
@@ -60,12 +61,18 @@ fi
 # Brokers and clients need a descriptor per connection.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
-port_free() { ! ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+# Listening ports come from below the ephemeral range (32768-60999 here),
+# where no client connection can already hold them, and must not be in use
+# by any TCP socket.
+port_free() { ! ss -tanH "sport = :$1" 2>/dev/null | grep -q .; }
+PICKED=" "
+# pick_port: sets PORT_OUT (not echoed: PICKED must survive, no subshell).
 pick_port() {
     local p
-    for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 20000))
-        port_free "$p" && { echo "$p"; return 0; }
+    for _ in $(seq 1 100); do
+        p=$((20000 + RANDOM % 12000))
+        case "$PICKED" in *" $p "*) continue ;; esac
+        port_free "$p" && { PICKED="$PICKED$p "; PORT_OUT=$p; return 0; }
     done
     return 1
 }
@@ -83,21 +90,48 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0;
 # start_broker NAME: writes its config, starts it, waits until it accepts
 # an MQTT connection. On failure marks it down with the reason.
 # start_broker NAME [KIND]: KIND (moat|mosquitto) defaults to NAME; NAME
-# keys BPID/BPORT/BDOWN, so a second, fresh instance can run as "moat-idle".
+# keys BPID/BPORT/BTLS/BDOWN, so a second, fresh instance can run as
+# "moat-idle". If the broker refuses the TLS listener it is started again
+# without it (BNOTLS says why) and only the TLS scenarios fail.
 start_broker() {
-    local name=$1 kind=${2:-$1} port conf bin
-    unset 'BDOWN[$name]'
-    port=$(pick_port) || { BDOWN[$name]="no free port"; return 1; }
+    local name=$1 kind=${2:-$1}
+    unset 'BDOWN[$name]' 'BNOTLS[$name]'
+    launch_broker "$name" "$kind" tls && return 0
+    if [ -z "${BDOWN[$name]##*TLS*}" ] || [ -z "${BDOWN[$name]##*tls*}" ]; then
+        BNOTLS[$name]=${BDOWN[$name]}
+        unset 'BDOWN[$name]'
+        log "$name: retrying without the TLS listener (${BNOTLS[$name]})"
+        launch_broker "$name" "$kind" plain && return 0
+    fi
+    return 1
+}
+
+launch_broker() {
+    local name=$1 kind=$2 mode=$3 port tport conf bin tls=
+    pick_port || { BDOWN[$name]="no free port"; return 1; }
+    port=$PORT_OUT
+    pick_port || { BDOWN[$name]="no free port"; return 1; }
+    tport=$PORT_OUT
     conf=$WORK/$name.conf
+    # The same TLS listener block for both (mosquitto.conf keys, which moatd
+    # reads with the same meaning).
+    if [ "$mode" = tls ]; then
+        tls="listener $tport 127.0.0.1
+certfile $WORK/cert.pem
+keyfile $WORK/key.pem"
+        BTLS[$name]=$tport
+    else
+        unset 'BTLS[$name]'
+    fi
     if [ "$kind" = moat ]; then
         bin=$MOATD
-        printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$conf"
+        printf 'listener %s 127.0.0.1\nallow_anonymous true\ncontrol_socket %s\n%s\n' "$port" "$WORK/moatd.ctl" "$tls" > "$conf"
     else
         bin=$MOSQ
         # set_tcp_nodelay: moatd sets TCP_NODELAY on every client socket;
         # mosquitto leaves Nagle on unless told, which costs it ~30 ms p99.
-        printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\nlog_dest stderr\nlog_type error\nlog_type warning\n' \
-            "$port" > "$conf"
+        printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\nlog_dest stderr\nlog_type error\nlog_type warning\n%s\n' \
+            "$port" "$tls" > "$conf"
     fi
     if [ ! -x "$bin" ]; then
         BDOWN[$name]="$bin not found"
@@ -109,14 +143,15 @@ start_broker() {
     for _ in $(seq 1 50); do
         if "$BENCH" --scenario conn --conns 1 --port "$port" --deadline 0.5 --no-progress \
             > /dev/null 2>&1; then
-            log "$name: pid ${BPID[$name]} on 127.0.0.1:$port"
+            log "$name: pid ${BPID[$name]} on 127.0.0.1:$port${BTLS[$name]:+, TLS on ${BTLS[$name]}}"
             return 0
         fi
         kill -0 "${BPID[$name]}" 2>/dev/null || break
         sleep 0.1
     done
-    BDOWN[$name]="did not accept MQTT connections: $(tail -n 3 "$WORK/$name.log" | tr '\n' ' ' | cut -c1-200)"
+    BDOWN[$name]="did not accept MQTT connections: $(grep -v ' notice: ' "$WORK/$name.log" | tail -n 3 | tr '\n' ' ' | cut -c1-300)"
     kill "${BPID[$name]}" 2>/dev/null
+    wait "${BPID[$name]}" 2>/dev/null
     unset 'BPID[$name]'
     return 1
 }
@@ -159,14 +194,32 @@ check_tool_rc() {
 
 # run_one BROKER SCENARIO REPEAT ARGS... : one moat-bench run with broker CPU.
 run_one() {
-    local b=$1 sc=$2 rep=$3 c0 c1 out rc
+    local b=$1 sc=$2 rep=$3 c0 c1 out rc port storm=
     shift 3
     broker_alive "$b" || return 0
+    port=${BPORT[$b]}
+    case " $* " in *" --tls"*) port=${BTLS[$b]:-} ;; esac
+    if [ -z "$port" ] || { [ "$sc" = storm ] && [ -z "${BTLS[$b]:-}" ]; }; then
+        record "$b" "$sc" "$rep" "status=error error=no_TLS_listener"
+        return 0
+    fi
     c0=$(cpu_s "${BPID[$b]}")
+    if [ "$sc" = storm ]; then
+        # A storm of full TLS handshakes from a second process while this
+        # run measures the latency of a plain 10k msg/s stream.
+        timeout -k 2 $((${DEADLINE%.*} + 10)) "$BENCH" --scenario conn --tls --port "${BTLS[$b]}" \
+            --conns "$STORM_CONNS" --deadline "$DUR" --no-progress > "$WORK/storm.out" 2>&1 &
+        storm=$!
+    fi
     out=$(timeout -k 2 "$(awk -v d="$DEADLINE" 'BEGIN { print d + 10 }')" \
-        "$BENCH" --port "${BPORT[$b]}" --label "$b" --deadline "$DEADLINE" --no-progress "$@" \
+        "$BENCH" --port "$port" --label "$b" --deadline "$DEADLINE" --no-progress "$@" \
         2> "$WORK/last.err")
     rc=$?
+    if [ -n "$storm" ]; then
+        wait "$storm"
+        # The storm is cut by its own --deadline on purpose; report its rate.
+        out="$out storm_ok=$(grep -o ' ok=[0-9]*' "$WORK/storm.out" | cut -d= -f2) storm_conn_rate=$(grep -o 'conn_rate=[^ ]*' "$WORK/storm.out" | cut -d= -f2)"
+    fi
     c1=$(cpu_s "${BPID[$b]}")
     check_tool_rc "$rc" "$b $sc"
     [ "$rc" -ne 0 ] && log "$b $sc #$rep: $(head -c 300 "$WORK/last.err")"
@@ -179,11 +232,19 @@ run_one() {
 # each time: a broker that already served other scenarios reuses freed heap
 # and would show (almost) no growth.
 run_idle() {
-    local b=$1 rep=$2 per r0 r1 i n pids=() rc ok=1 held=0 key=$1-idle
+    local b=$1 rep=$2 sc=${3:-idle} per r0 r1 i n pids=() rc ok=1 held=0 key=$1-idle port
+    shift 3 2>/dev/null || shift $#
     [ -z "${BDOWN[$b]:-}" ] || return 0
     if ! start_broker "$key" "$b"; then
         log "$b idle #$rep: ${BDOWN[$key]}"
-        record "$b" idle "$rep" "status=error"
+        record "$b" "$sc" "$rep" "status=error"
+        return 0
+    fi
+    port=${BPORT[$key]}
+    case " $* " in *" --tls"*) port=${BTLS[$key]:-} ;; esac
+    if [ -z "$port" ]; then
+        stop_broker "$key"
+        record "$b" "$sc" "$rep" "status=error error=no_TLS_listener"
         return 0
     fi
     per=$((IDLE_N / IDLE_PROCS))
@@ -191,9 +252,9 @@ run_idle() {
     r0=$(rss_kb "${BPID[$key]}")
     rm -f "$WORK"/ready.*
     for i in $(seq 1 "$IDLE_PROCS"); do
-        timeout -k 2 $((HOLD + 60)) "$BENCH" --scenario idle --port "${BPORT[$key]}" --conns "$per" \
+        timeout -k 2 $((HOLD + 60)) "$BENCH" --scenario idle --port "$port" --conns "$per" \
             --hold "$HOLD" --keepalive 0 --ready-file "$WORK/ready.$i" --deadline $((HOLD + 50)) \
-            --label "$b" --no-progress > "$WORK/idle.$i.out" 2> "$WORK/idle.$i.err" &
+            --label "$b" --no-progress "$@" > "$WORK/idle.$i.out" 2> "$WORK/idle.$i.err" &
         pids+=($!)
     done
     # Wait (bounded) until every process has all its connections up.
@@ -206,14 +267,14 @@ run_idle() {
     for i in $(seq 1 "$IDLE_PROCS"); do
         wait "${pids[$((i - 1))]}"
         rc=$?
-        check_tool_rc "$rc" "$b idle"
-        [ "$rc" -eq 0 ] || { ok=0; log "$b idle #$rep: $(head -c 300 "$WORK/idle.$i.err")"; }
+        check_tool_rc "$rc" "$b $sc"
+        [ "$rc" -eq 0 ] || { ok=0; log "$b $sc #$rep: $(head -c 300 "$WORK/idle.$i.err")"; }
         n=$(grep -o 'held=[0-9]*' "$WORK/idle.$i.out" | cut -d= -f2)
         held=$((held + ${n:-0}))
     done
     stop_broker "$key"
-    [ "$held" -eq "$IDLE_N" ] || { ok=0; log "$b idle #$rep: held $held of $IDLE_N"; }
-    record "$b" idle "$rep" "status=$([ $ok = 1 ] && echo ok || echo error) conns=$IDLE_N held=$held rss_before_kb=$r0 rss_after_kb=$r1 rss_per_conn_b=$(awk -v a="$r0" -v z="$r1" -v n="$IDLE_N" 'BEGIN { printf "%.0f", (z - a) * 1024 / n }')"
+    [ "$held" -eq "$IDLE_N" ] || { ok=0; log "$b $sc #$rep: held $held of $IDLE_N"; }
+    record "$b" "$sc" "$rep" "status=$([ $ok = 1 ] && echo ok || echo error) conns=$IDLE_N held=$held rss_before_kb=$r0 rss_after_kb=$r1 rss_per_conn_b=$(awk -v a="$r0" -v z="$r1" -v n="$IDLE_N" 'BEGIN { printf "%.0f", (z - a) * 1024 / n }')"
 }
 
 # ---- scenarios: NAME|moat-bench flags ----
@@ -229,6 +290,10 @@ SCENARIOS=(
     "lat_q0_10k|--qos 0 --rate 10000"
     "lat_q1_10k|--qos 1 --rate 10000"
     "conn|--scenario conn --conns $CONNS"
+    "q0_1to1_tls|--qos 0 --tls"
+    "conn_tls|--scenario conn --tls --conns $TLS_CONNS"
+    "conn_tls_resume|--scenario conn --tls-resume --conns $TLS_CONNS"
+    "storm|--qos 0 --rate 10000"
 )
 
 # ---- the unit test of moat-bench's own accounting ----
@@ -247,7 +312,8 @@ fi
 # must report exactly the numbers the rule implies, or it cannot be trusted.
 selftest() {
     local port fpid q out want got
-    port=$(pick_port) || { log "selftest: no free port"; FATAL=1; return; }
+    pick_port || { log "selftest: no free port"; FATAL=1; return; }
+    port=$PORT_OUT
     /usr/bin/python3 "$ROOT/tests/bench/fake_broker.py" "$port" 20 > "$WORK/fake.out" 2>&1 &
     fpid=$!
     for _ in $(seq 1 50); do grep -q ready "$WORK/fake.out" 2>/dev/null && break; sleep 0.1; done
@@ -290,6 +356,13 @@ else
 fi
 
 # ---- brokers ----
+# A throwaway certificate for the TLS listeners. mosquitto drops root
+# privileges before it reads the key, so the directory and key are readable.
+chmod 755 "$WORK"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
+    -subj /CN=127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" > /dev/null 2>&1 ||
+    log "openssl req failed: TLS scenarios will fail"
+chmod 644 "$WORK/key.pem" "$WORK/cert.pem" 2>/dev/null
 for b in moat mosquitto; do
     start_broker "$b" || log "$b: not benchmarked: ${BDOWN[$b]}"
 done
@@ -305,7 +378,8 @@ for rep in $(seq 1 "$REPEATS"); do
         done
     done
     for b in moat mosquitto; do
-        run_idle "$b" "$rep"
+        run_idle "$b" "$rep" idle
+        run_idle "$b" "$rep" idle_tls --tls
     done
 done
 [ -t 2 ] && printf '\r\033[K' >&2
@@ -364,6 +438,7 @@ DAT=$WORK/chart.dat
     echo "- mosquitto: $($MOSQ -h 2>/dev/null | awk 'NR == 1 { print $3 }'); moatd: $MOATD"
     for b in moat mosquitto; do
         [ -n "${BDOWN[$b]:-}" ] && echo "- **$b was not measured**: ${BDOWN[$b]}"
+        [ -n "${BNOTLS[$b]:-}" ] && echo "- **$b has no TLS results**: ${BNOTLS[$b]}"
     done
     echo
     echo "### Physical references"
@@ -382,12 +457,18 @@ DAT=$WORK/chart.dat
     echo "|---|---|---|---|---|---|---|"
     for s in "${SCENARIOS[@]}"; do
         name=${s%%|*}
-        if [ "$name" = conn ]; then
-            row conn "connections/s" "$(median moat conn conn_rate)" "$(median mosquitto conn conn_rate)"
-            row conn "CONNACK p99 µs" "$(median moat conn connack_p99_us)" "$(median mosquitto conn connack_p99_us)"
-            continue
-        fi
         case $name in
+        conn*)
+            row "$name" "connections/s" "$(median moat "$name" conn_rate)" "$(median mosquitto "$name" conn_rate)"
+            row "$name" "CONNACK p99 µs" "$(median moat "$name" connack_p99_us)" "$(median mosquitto "$name" connack_p99_us)"
+            row "$name" "moat-bench CPU util" "$(median moat "$name" client_cpu_util)" "$(median mosquitto "$name" client_cpu_util)"
+            [ "$name" = conn_tls_resume ] &&
+                row "$name" "resumed handshakes" "$(median moat "$name" tls_resumed)" "$(median mosquitto "$name" tls_resumed)"
+            ;;
+        storm)
+            row storm "p99 µs (10k msg/s during TLS storm)" "$(median moat storm lat_p99_us)" "$(median mosquitto storm lat_p99_us)"
+            row storm "storm handshakes/s" "$(median moat storm storm_conn_rate)" "$(median mosquitto storm storm_conn_rate)"
+            ;;
         lat_*)
             row "$name" "p50 µs" "$(median moat "$name" lat_p50_us)" "$(median mosquitto "$name" lat_p50_us)"
             row "$name" "p99 µs" "$(median moat "$name" lat_p99_us)" "$(median mosquitto "$name" lat_p99_us)"
@@ -406,12 +487,13 @@ DAT=$WORK/chart.dat
         esac
     done
     row idle "RSS bytes per idle conn" "$(median moat idle rss_per_conn_b)" "$(median mosquitto idle rss_per_conn_b)"
+    row idle_tls "RSS bytes per idle TLS conn" "$(median moat idle_tls rss_per_conn_b)" "$(median mosquitto idle_tls rss_per_conn_b)"
     echo
     echo "### Correctness of every run (sums over repeats)"
     echo
     echo "| Scenario | Broker | runs with errors | lost | duplicates | reordered | foreign |"
     echo "|---|---|---|---|---|---|---|"
-    for s in "${SCENARIOS[@]}" "idle|"; do
+    for s in "${SCENARIOS[@]}" "idle|" "idle_tls|"; do
         name=${s%%|*}
         for b in moat mosquitto; do
             if [ -z "$(total "$b" "$name" broker_cpu_s)$(total "$b" "$name" held)" ]; then

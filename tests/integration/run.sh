@@ -4,7 +4,7 @@
 #
 #   tests/integration/run.sh BUILD_DIR          # broker: BUILD_DIR/moatd
 #   BROKER=mosquitto tests/integration/run.sh X # reference: /usr/sbin/mosquitto
-#   ONLY=05- tests/integration/run.sh build     # only files whose name contains 05-
+#   ONLY='^05-|retain' tests/integration/run.sh build   # only names matching the regex
 #
 # A test file may add broker config lines in its first 30 lines:
 #   # conf: KEY VALUE            (both brokers; moat_* keys skipped for mosquitto)
@@ -70,6 +70,7 @@ write_conf() {
         echo "max_inflight_messages 20"
         if [ "$BROKER" = moatd ]; then
             echo "moat_connect_timeout 2"
+            echo "control_socket $TMP/$(basename "$test").ctl"
         else
             echo "log_dest stderr"
             echo "log_type all"
@@ -113,7 +114,7 @@ passed=0 failed=0 skipped=0 xfailed=0
 mapfile -t TESTS < <(ls "$HERE"/[0-9][0-9]-*.py "$HERE"/[0-9][0-9]-*.sh 2>/dev/null | sort)
 for t in "${TESTS[@]}"; do
     name=$(basename "$t")
-    case $name in *${ONLY:-}*) ;; *) continue ;; esac
+    if [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]]; then continue; fi
     conf=$TMP/$name.conf log=$TMP/$name.broker.log out=$TMP/$name.out
     port=$(free_port)
     write_conf "$t" "$port" "$conf"
@@ -127,7 +128,7 @@ for t in "${TESTS[@]}"; do
         *.sh) cmd=(bash "$t") ;;
     esac
     start=$(date +%s)
-    MQTT_HOST=127.0.0.1 MQTT_PORT=$port BROKER=$BROKER BROKER_LOG=$log BROKER_PID=$BROKER_PID PYTHONPATH=$HERE \
+    MOAT_CTL=$TMP/$name.ctl MQTT_HOST=127.0.0.1 MQTT_PORT=$port BROKER=$BROKER BROKER_LOG=$log BROKER_PID=$BROKER_PID PYTHONPATH=$HERE \
         timeout -k 5 "$TEST_TIMEOUT" "${cmd[@]}" > "$out" 2>&1 < /dev/null
     rc=$?
     secs=$(( $(date +%s) - start ))

@@ -38,6 +38,7 @@ struct bench_opts {
     bool json;
     bool tls;                 /* TLS to the broker (its TLS listener's --port) */
     bool tls_resume;          /* implies tls: resume sessions of earlier connections */
+    const char *tls_max;      /* NULL, "1.2" or "1.3": highest TLS version offered */
     bool progress;            /* live line on stderr (set when stderr is a terminal) */
     bool no_progress;
 };

@@ -197,9 +197,11 @@ static int connect_all(struct cr *s)
     while (s->done + s->failed < o->conns) {
         uint32_t i, pending = s->opened - s->done - s->failed;
 
-        if (bench_past_deadline(s->bc))
+        if (bench_past_deadline(s->bc)) {
+            s->t_all_up = bench_now_ns();   /* the rate so far is still reported */
             return bench_fail(s->bc, "--deadline %.3gs reached after %" PRIu32 " of %" PRIu32
                               " connections", o->deadline, s->done, o->conns);
+        }
         for (i = 0; i < s->nslots && s->opened < o->conns && pending < o->concurrency; i++) {
             struct bconn *c = s->keep ? &s->c[s->opened] : &s->c[i];
 
@@ -262,8 +264,10 @@ static void fill_report(struct cr *s, struct bench_report *r, uint64_t t0)
 
     report_str(r, "scenario", s->o->scenario);
     report_str(r, "transport", s->o->tls_resume ? "tls-resume" : s->o->tls ? "tls" : "tcp");
-    if (s->o->tls)
+    if (s->o->tls) {
+        report_str(r, "tls_max", s->o->tls_max ? s->o->tls_max : "default");
         report_u64(r, "tls_resumed", s->resumed);
+    }
     report_u64(r, "conns", s->o->conns);
     report_u64(r, "concurrency", s->o->concurrency);
     report_u64(r, "ok", s->done);
@@ -310,6 +314,9 @@ static int run(struct bench_ctx *bc, struct bench_report *rep, bool keep)
                            s.live, (double)(until - bench_now_ns()) / 1e9);
         }
     }
+    if (!bc->err[0] && s.failed > 0)
+        bench_fail(bc, "%" PRIu32 " of %" PRIu32 " connections failed; first: %s", s.failed,
+                   bc->o->conns, s.first_err);
     rc = bc->err[0] ? -1 : 0;
 out:
     bench_progress_clear(bc);

@@ -31,7 +31,7 @@ static void ssl_errstr(const char *what, int code, char *err, size_t errlen)
     ERR_clear_error();
 }
 
-struct bench_tls *btls_new(bool resume, char *err, size_t errlen)
+struct bench_tls *btls_new(bool resume, const char *max_version, char *err, size_t errlen)
 {
     struct bench_tls *t = calloc(1, sizeof(*t));
 
@@ -47,6 +47,13 @@ struct bench_tls *btls_new(bool resume, char *err, size_t errlen)
         return NULL;
     }
     SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL);
+    if (max_version && !SSL_CTX_set_max_proto_version(t->ctx, strcmp(max_version, "1.2") == 0
+                                                                  ? TLS1_2_VERSION : TLS1_3_VERSION)) {
+        ssl_errstr("SSL_CTX_set_max_proto_version", 0, err, errlen);
+        SSL_CTX_free(t->ctx);
+        free(t);
+        return NULL;
+    }
     /* Partial writes and a buffer that moves between retries: conn.c
      * compacts its output buffer. */
     SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -87,6 +94,12 @@ void btls_conn_free(struct bench_tls *t, void *ssl)
 
     if (!s)
         return;
+    /* close_notify: a server removes a session from its cache when the
+     * connection ends without one, which would defeat resumption. One call
+     * queues it; moat-bench does not wait for the peer's. */
+    if (SSL_is_init_finished(s))
+        (void)SSL_shutdown(s);
+    ERR_clear_error();
     if (t->resume) {
         /* TLS 1.3 tickets arrive after the handshake, so the session is
          * taken at close, once the connection has read them. */

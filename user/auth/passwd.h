@@ -82,8 +82,9 @@ enum passwd_scheme passwd_entry_scheme(const struct passwd_entry *e);
 bool passwd_verify(const struct passwd_entry *e, const void *password, size_t len);
 
 /* User names mosquitto_passwd would accept, and MQTT can carry: 1 to
- * PASSWD_USER_MAX bytes of valid UTF-8 with no ':' and no control
- * characters (U+0000-U+001F, U+007F). Returns 0, or -1 with err. */
+ * PASSWD_USER_MAX bytes of valid UTF-8 with no ':', no control
+ * characters (U+0000-U+001F, U+007F), not starting with '#' and not
+ * starting or ending with a blank. Returns 0, or -1 with err. */
 int passwd_username_check(const char *user, size_t len, char *err, size_t errlen);
 
 /* Hashes password with argon2id at the PASSWD_ARGON2_* defaults and a

@@ -272,6 +272,12 @@ int passwd_username_check(const char *user, size_t len, char *err, size_t errlen
         return fail(err, errlen, "empty user name");
     if (len > PASSWD_USER_MAX)
         return fail(err, errlen, "user name longer than %u bytes", PASSWD_USER_MAX);
+    /* The file parser skips '#' lines and would see blanks mosquitto
+     * trims: such names could be written but never read back. */
+    if (user[0] == '#')
+        return fail(err, errlen, "user name starts with '#' (a comment in the file)");
+    if (user[0] == ' ' || user[len - 1] == ' ')
+        return fail(err, errlen, "user name starts or ends with a blank");
     for (size_t i = 0; i < len; i++) {
         unsigned char b = (unsigned char)user[i];
         if (b == ':')

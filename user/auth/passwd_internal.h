@@ -52,8 +52,4 @@ int passwd_hash_compute(const struct passwd_hash *h, const void *password,
 struct passwd_table *passwd_parse_ex(const char *name, const char *buf, size_t len,
                                      bool want_dummy, char *err, size_t errlen);
 
-/* Reads a whole regular file of at most max bytes from fd into a new
- * buffer (*out, *outlen; NUL-terminated). Returns 0, or -1 with errno. */
-int auth_read_fd(int fd, size_t max, char **out, size_t *outlen);
-
 #endif

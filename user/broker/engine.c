@@ -17,6 +17,7 @@
 #include "broker/session.h"
 #include "config.h"
 #include "core/workers.h"
+#include "ctl/control.h"
 #include "mqtt/retain.h"
 #include "mqtt/topic_tree.h"
 #include "net/listener.h"
@@ -117,7 +118,11 @@ static void on_signal(struct evloop *el, struct ev_handler *h, uint32_t events)
             e->stopping = true;
             ev_stop(el);
         } else if (si.ssi_signo == SIGHUP) {
-            log_notice("SIGHUP: nothing to reload in this build (configuration is read at start)");
+            char err[512];
+            if (engine_reload(e, err, sizeof err) < 0)
+                log_err("SIGHUP: reload failed, old state kept: %s", err);
+            else
+                log_notice("SIGHUP: reloaded");
         }
     }
 }
@@ -176,6 +181,12 @@ struct engine *engine_new(const struct moat_config *cfg, char *err, size_t errle
         engine_free(e);
         return NULL;
     }
+    if (cfg->control_socket && *cfg->control_socket &&
+        !(e->ctl = control_open(e, cfg->control_socket, err, errlen))) {
+        engine_free(e);
+        return NULL;
+    }
+    err[0] = 0;
     e->st.start_ms = ev_now_ms(e->el);
     e->tick.fn = on_tick;
     e->tick.arg = e;
@@ -189,6 +200,14 @@ struct engine *engine_new(const struct moat_config *cfg, char *err, size_t errle
 int engine_run(struct engine *e)
 {
     return ev_run(e->el);
+}
+
+int engine_reload(struct engine *e, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < e->n_listeners; i++)
+        if (e->listeners[i].tls && tls_listener_reload(e->listeners[i].tls, err, errlen) < 0)
+            return -1;
+    return 0;
 }
 
 struct workers *engine_workers(struct engine *e)
@@ -208,6 +227,8 @@ void engine_free(struct engine *e)
     e->workers = NULL;
     if (e->wake.fd >= 0)
         engine_on_wake(e->el, &e->wake, 0);
+    control_close(e->ctl);
+    e->ctl = NULL;
     while (e->conns)
         conn_close(e->conns, false, "broker shutting down");
     for (struct conn *c = e->dead; c; c = c->next) {

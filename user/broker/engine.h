@@ -22,6 +22,7 @@ struct peer_addr;
 struct listener;
 struct msg;
 struct workers;
+struct control;
 
 /* Work posted by other threads (handshake and hashing workers), run on
  * the engine thread. */
@@ -65,6 +66,7 @@ struct engine {
     pthread_mutex_t      post_lock;
     struct posted       *posted, *posted_tail;
     struct workers      *workers;        /* TLS handshakes, password hashing */
+    struct control      *ctl;            /* control socket, NULL if off */
     bool                 stopping;
     uint8_t              rbuf[65536];    /* shared read buffer */
 };
@@ -98,5 +100,8 @@ void engine_publish(struct engine *e, struct msg *m);
 int  engine_listen(struct engine *e, struct listener *l);                     /* accept.c */
 void engine_on_wake(struct evloop *el, struct ev_handler *h, uint32_t events); /* accept.c */
 void sys_publish(struct engine *e);                                           /* sys_stats.c */
+/* SIGHUP and `moatctl reload`: re-reads TLS material (and, later, password
+ * and ACL files) for new connections. 0, or -1 with err (old state kept). */
+int  engine_reload(struct engine *e, char *err, size_t errlen);
 
 #endif

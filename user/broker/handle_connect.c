@@ -65,8 +65,8 @@ int handle_connect(struct conn *c, const struct mqtt_packet *p)
     }
     if (k->level == 3 && k->client_id.len > 23)   /* MQTT 3.1 limit */
         return refuse(c, MQTT_CONNACK_ID_REJECTED, "MQTT 3.1 client id longer than 23 bytes");
-    if (cfg->max_keepalive && cfg->max_keepalive < 65535 &&
-        (k->keepalive == 0 || k->keepalive > cfg->max_keepalive))
+    /* 3.1.1 cannot tell a client which keepalive to use: refuse, as mosquitto. */
+    if (cfg->max_keepalive && k->keepalive > cfg->max_keepalive)
         return refuse(c, MQTT_CONNACK_ID_REJECTED, "keepalive above max_keepalive");
     uint8_t rc = authenticate(c, k);
     if (rc != MQTT_CONNACK_ACCEPTED)

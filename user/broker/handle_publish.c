@@ -2,6 +2,8 @@
  * [MQTT-3.6]. QoS 2 uses method B of [MQTT-4.3.3]: deliver on PUBLISH,
  * remember the packet id until PUBREL, so a DUP resend is acked but not
  * delivered twice. */
+#include <string.h>
+
 #include "broker/conn.h"
 #include "broker/engine.h"
 #include "broker/handlers.h"
@@ -16,7 +18,8 @@ static void publish_in(struct conn *c, const struct mqtt_publish *pub)
     struct engine *e = c->eng;
     e->st.pub_msgs_received++;
     /* $SYS belongs to the broker: a client cannot spoof its statistics. */
-    if (pub->topic.len && pub->topic.p[0] == '$') {
+    if (pub->topic.len >= 4 && !memcmp(pub->topic.p, "$SYS", 4) &&
+        (pub->topic.len == 4 || pub->topic.p[4] == '/')) {
         e->st.pub_dropped++;
         return;
     }

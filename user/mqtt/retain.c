@@ -122,13 +122,16 @@ static void visit_subtree(const struct tl_node *top, bool skip_dollar,
  * topic_tree_match it runs without recursion or a stack: on the way up the
  * parent pointer gives the node, tl_level_prev() the filter position, and
  * a '+' level there means "continue with the next sibling". Only the
- * subtrees the filter names are visited. */
+ * subtrees the filter names are visited. fn must not change the store
+ * (the walk holds node pointers); collect first if it needs to. */
 void retain_match(const struct retain_store *r, const uint8_t *filter, size_t len,
                   retain_match_fn fn, void *arg)
 {
     static const uint8_t empty[1];
     if (!filter)
         filter = empty;   /* only with len 0; keeps memchr's argument valid */
+    if (len == SIZE_MAX)
+        return;           /* tl_end_pos(len) must not wrap; MQTT names are <= 65535 */
     const struct tl_node *root = r->lv.root, *n = root;
     const size_t end = tl_end_pos(len);
     size_t pos = 0;   /* start of the filter level below n, or end */
@@ -175,11 +178,13 @@ void retain_match(const struct retain_store *r, const uint8_t *filter, size_t le
     }
 }
 
+/* retain_count: topics with a stored message. */
 size_t retain_count(const struct retain_store *r)
 {
     return r->count;
 }
 
+/* retain_stats: see tree_stats.h. */
 void retain_stats(const struct retain_store *r, struct tree_stats *out)
 {
     out->nodes = r->lv.nodes;

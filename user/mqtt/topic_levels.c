@@ -5,10 +5,16 @@
 
 #include "util/hash.h"
 
-/* Load factor kept in (1/8, 3/4]: a lookup miss always finds an empty slot,
- * and a table shrinks back as its children go. */
-#define TL_MIN_SLOTS 2u
+/* A table exists from 2 exact children on and keeps its load in
+ * (1/8, 3/4]: a lookup miss always meets an empty slot, and the table
+ * shrinks as children go; back at one child the child moves inline. */
+#define TL_MIN_SLOTS 4u
 #define TL_MAX_SLOTS (1u << 31)
+
+static size_t table_bytes(uint32_t mask)
+{
+    return ((size_t)mask + 1) * sizeof(struct tl_node *);
+}
 
 static struct tl_node *node_new(struct tl_tree *t, struct tl_node *parent,
                                 const uint8_t *name, uint32_t len, uint32_t hv)
@@ -27,10 +33,11 @@ static struct tl_node *node_new(struct tl_tree *t, struct tl_node *parent,
 
 static void node_free(struct tl_tree *t, struct tl_node *n)
 {
-    if (n->slot)
-        t->bytes -= ((size_t)n->mask + 1) * sizeof *n->slot;
+    if (n->nchild >= 2) {
+        t->bytes -= table_bytes(n->mask);
+        free(n->kid.slot);
+    }
     t->bytes -= sizeof *n + n->len;
-    free(n->slot);
     free(n);
 }
 
@@ -53,20 +60,12 @@ void tl_destroy(struct tl_tree *t, void (*release)(void *data, void *arg), void 
     while (todo) {
         struct tl_node *n = todo;
         todo = n->parent;
-        if (n->slot) {
-            for (uint32_t i = 0; i <= n->mask; i++) {
-                if (n->slot[i]) {
-                    n->slot[i]->parent = todo;
-                    todo = n->slot[i];
-                }
-            }
-        }
-        struct tl_node *w[2] = { n->plus, n->hash };
-        for (int i = 0; i < 2; i++) {
-            if (w[i]) {
-                w[i]->parent = todo;
-                todo = w[i];
-            }
+        struct tl_node *c = tl_first(n);
+        while (c) {
+            struct tl_node *next = tl_next(c);   /* reads c->parent: relink after */
+            c->parent = todo;
+            todo = c;
+            c = next;
         }
         if (n->data && release)
             release(n->data, arg);
@@ -81,16 +80,21 @@ static uint32_t name_hash(const struct tl_tree *t, const uint8_t *name, size_t l
     return (uint32_t)moat_hash(t->seed, name, len);
 }
 
+static bool same(const struct tl_node *c, const uint8_t *name, size_t len, uint32_t hv)
+{
+    return c->hv == hv && c->len == len && (len == 0 || memcmp(c->name, name, len) == 0);
+}
+
 static struct tl_node *lookup(const struct tl_node *n, const uint8_t *name,
                               size_t len, uint32_t hv)
 {
-    if (!n->slot)
-        return NULL;
+    if (n->nchild == 1)
+        return same(n->kid.one, name, len, hv) ? n->kid.one : NULL;
     for (uint32_t i = hv & n->mask;; i = (i + 1) & n->mask) {
-        struct tl_node *c = n->slot[i];
+        struct tl_node *c = n->kid.slot[i];
         if (!c)
             return NULL;
-        if (c->hv == hv && c->len == len && (len == 0 || memcmp(c->name, name, len) == 0))
+        if (same(c, name, len, hv))
             return c;
     }
 }
@@ -98,12 +102,21 @@ static struct tl_node *lookup(const struct tl_node *n, const uint8_t *name,
 struct tl_node *tl_exact(const struct tl_tree *t, const struct tl_node *n,
                          const uint8_t *name, size_t len)
 {
-    if (!n->slot || len > UINT32_MAX)
+    if (n->nchild == 0 || len > UINT32_MAX)
         return NULL;
     return lookup(n, name, len, name_hash(t, name, len));
 }
 
-/* Rebuilds n's table with nslots (a power of two > nchild). */
+static void table_put(struct tl_node **s, uint32_t mask, struct tl_node *c)
+{
+    uint32_t j = c->hv & mask;
+    while (s[j])
+        j = (j + 1) & mask;
+    s[j] = c;
+}
+
+/* Moves n's exact children (nchild >= 1) into a new table of nslots, a
+ * power of two > nchild. -1 on out of memory, n unchanged. */
 static int table_resize(struct tl_tree *t, struct tl_node *n, uint32_t nslots)
 {
     if (nslots <= n->nchild)
@@ -112,57 +125,46 @@ static int table_resize(struct tl_tree *t, struct tl_node *n, uint32_t nslots)
     if (!s)
         return -1;
     uint32_t mask = nslots - 1;
-    if (n->slot) {
-        for (uint32_t i = 0; i <= n->mask; i++) {
-            struct tl_node *c = n->slot[i];
-            if (!c)
-                continue;
-            uint32_t j = c->hv & mask;
-            while (s[j])
-                j = (j + 1) & mask;
-            s[j] = c;
-        }
-        t->bytes -= ((size_t)n->mask + 1) * sizeof *n->slot;
-        free(n->slot);
+    if (n->nchild == 1) {
+        table_put(s, mask, n->kid.one);
+    } else {
+        for (uint32_t i = 0; i <= n->mask; i++)
+            if (n->kid.slot[i])
+                table_put(s, mask, n->kid.slot[i]);
+        t->bytes -= table_bytes(n->mask);
+        free(n->kid.slot);
     }
-    t->bytes += (size_t)nslots * sizeof *s;
-    n->slot = s;
+    t->bytes += table_bytes(mask);
+    n->kid.slot = s;
     n->mask = mask;
     return 0;
 }
 
-/* Exact child, made if missing. NULL on out of memory. */
+/* Exact child, made if missing. NULL on out of memory, n unchanged. */
 static struct tl_node *exact_add(struct tl_tree *t, struct tl_node *n,
                                  const uint8_t *name, size_t len)
 {
     if (len > UINT32_MAX)
         return NULL;
     uint32_t hv = name_hash(t, name, len);
-    struct tl_node *c = lookup(n, name, len, hv);
+    struct tl_node *c = n->nchild ? lookup(n, name, len, hv) : NULL;
     if (c)
         return c;
-    uint64_t slots = n->slot ? (uint64_t)n->mask + 1 : 0;
-    if (((uint64_t)n->nchild + 1) * 4 > slots * 3) {
-        uint64_t want = slots ? slots * 2 : TL_MIN_SLOTS;
-        if (want > TL_MAX_SLOTS || table_resize(t, n, (uint32_t)want) < 0)
-            return NULL;
-    }
     c = node_new(t, n, name, (uint32_t)len, hv);
-    if (!c) {
-        /* A grown table stays (within the load bounds); a new empty one goes,
-         * so the node can still be pruned. */
-        if (n->nchild == 0) {
-            t->bytes -= ((size_t)n->mask + 1) * sizeof *n->slot;
-            free(n->slot);
-            n->slot = NULL;
-            n->mask = 0;
-        }
+    if (!c)
         return NULL;
+    if (n->nchild == 1 || (n->nchild >= 2 &&
+                           ((uint64_t)n->nchild + 1) * 4 > ((uint64_t)n->mask + 1) * 3)) {
+        uint64_t want = n->nchild == 1 ? TL_MIN_SLOTS : ((uint64_t)n->mask + 1) * 2;
+        if (want > TL_MAX_SLOTS || table_resize(t, n, (uint32_t)want) < 0) {
+            node_free(t, c);
+            return NULL;
+        }
     }
-    uint32_t i = hv & n->mask;
-    while (n->slot[i])
-        i = (i + 1) & n->mask;
-    n->slot[i] = c;
+    if (n->nchild == 0)
+        n->kid.one = c;
+    else
+        table_put(n->kid.slot, n->mask, c);
     n->nchild++;
     t->nodes++;
     return c;
@@ -171,32 +173,41 @@ static struct tl_node *exact_add(struct tl_tree *t, struct tl_node *n,
 static uint32_t slot_of(const struct tl_node *p, const struct tl_node *c)
 {
     uint32_t i = c->hv & p->mask;
-    while (p->slot[i] != c)
+    while (p->kid.slot[i] != c)
         i = (i + 1) & p->mask;
     return i;
 }
 
-/* Removes exact child c from p's table: backward-shift deletion (no
- * tombstones), then shrink or free the table. */
+/* Removes exact child c from p: backward-shift deletion (no tombstones),
+ * then shrink the table, or drop it when one child is left. */
 static void exact_unlink(struct tl_tree *t, struct tl_node *p, struct tl_node *c)
 {
+    if (p->nchild == 1) {
+        p->kid.one = NULL;
+        p->nchild = 0;
+        return;
+    }
     uint32_t mask = p->mask, hole = slot_of(p, c);
-    p->slot[hole] = NULL;
-    for (uint32_t j = (hole + 1) & mask; p->slot[j]; j = (j + 1) & mask) {
-        uint32_t home = p->slot[j]->hv & mask;
+    struct tl_node **s = p->kid.slot;
+    s[hole] = NULL;
+    for (uint32_t j = (hole + 1) & mask; s[j]; j = (j + 1) & mask) {
+        uint32_t home = s[j]->hv & mask;
         /* Entry j may fill the hole unless its home lies cyclically in (hole, j]. */
         bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
         if (!stays) {
-            p->slot[hole] = p->slot[j];
-            p->slot[j] = NULL;
+            s[hole] = s[j];
+            s[j] = NULL;
             hole = j;
         }
     }
     p->nchild--;
-    if (p->nchild == 0) {
-        t->bytes -= ((size_t)mask + 1) * sizeof *p->slot;
-        free(p->slot);
-        p->slot = NULL;
+    if (p->nchild == 1) {
+        struct tl_node *last = NULL;
+        for (uint32_t i = 0; i <= mask && !last; i++)
+            last = s[i];
+        t->bytes -= table_bytes(mask);
+        free(s);
+        p->kid.one = last;
         p->mask = 0;
     } else if (mask + 1 > TL_MIN_SLOTS && (uint64_t)p->nchild * 8 < (uint64_t)mask + 1) {
         (void)table_resize(t, p, (mask + 1) / 2);  /* on failure the big table stays valid */
@@ -230,6 +241,9 @@ static struct tl_node **wild_slot(struct tl_node *n, const uint8_t *s, size_t a,
 
 struct tl_node *tl_path(struct tl_tree *t, const uint8_t *s, size_t len, bool create)
 {
+    static const uint8_t empty[1];
+    if (!s)
+        s = empty;   /* only with len 0 */
     struct tl_node *n = t->root;
     size_t pos = 0;
     for (;;) {
@@ -261,7 +275,7 @@ struct tl_node *tl_path(struct tl_tree *t, const uint8_t *s, size_t len, bool cr
 
 static bool node_empty(const struct tl_node *n)
 {
-    return !n->data && !n->slot && !n->plus && !n->hash;
+    return !n->data && n->nchild == 0 && !n->plus && !n->hash;
 }
 
 void tl_prune(struct tl_tree *t, struct tl_node *n)
@@ -280,12 +294,15 @@ void tl_prune(struct tl_tree *t, struct tl_node *n)
     }
 }
 
+/* First exact child at table index >= i, else the wildcard children. */
 static struct tl_node *scan_from(const struct tl_node *p, uint32_t i)
 {
-    if (p->slot) {
+    if (p->nchild == 1 && i == 0)
+        return p->kid.one;
+    if (p->nchild >= 2) {
         for (; i <= p->mask; i++)
-            if (p->slot[i])
-                return p->slot[i];
+            if (p->kid.slot[i])
+                return p->kid.slot[i];
     }
     return p->plus ? p->plus : p->hash;
 }
@@ -302,8 +319,7 @@ struct tl_node *tl_next(const struct tl_node *c)
         return NULL;
     if (c == p->plus)
         return p->hash;
-    uint32_t i = slot_of(p, c);
-    if (i == p->mask)
-        return p->plus ? p->plus : p->hash;
-    return scan_from(p, i + 1);
+    if (p->nchild == 1)
+        return scan_from(p, 1);
+    return scan_from(p, slot_of(p, c) + 1);   /* mask + 1 at most: no wrap */
 }

@@ -14,12 +14,15 @@
 
 struct tl_node {
     struct tl_node *parent;   /* NULL only for the root */
-    struct tl_node **slot;    /* exact children; NULL slot = empty; NULL table when none */
+    union {                   /* exact children; which member is live follows nchild: */
+        struct tl_node *one;  /*   nchild == 1: the child itself (no table for chains) */
+        struct tl_node **slot;/*   nchild >= 2: table of mask + 1 slots, NULL = empty */
+    } kid;                    /*   nchild == 0: neither */
     struct tl_node *plus;     /* child for a "+" level */
     struct tl_node *hash;     /* child for a "#" level */
     void *data;               /* the user's payload (subscriptions, message) */
-    uint32_t nchild;          /* exact children in slot[] */
-    uint32_t mask;            /* slot[] size - 1, when slot != NULL */
+    uint32_t nchild;          /* exact children */
+    uint32_t mask;            /* table size - 1, when nchild >= 2 */
     uint32_t hv;              /* low bits of the name's hash: regrowth without rehashing */
     uint32_t len;             /* name length */
     uint8_t name[];

@@ -179,6 +179,8 @@ void topic_tree_match(const struct topic_tree *t, const uint8_t *topic, size_t l
     static const uint8_t empty[1];
     if (!topic)
         topic = empty;   /* only with len 0; keeps memchr's argument valid */
+    if (len == SIZE_MAX)
+        return;          /* tl_end_pos(len) must not wrap; MQTT names are <= 65535 */
     const struct tl_node *root = t->lv.root, *n = root;
     const size_t end = tl_end_pos(len);
     const bool dollar = len > 0 && topic[0] == '$';
@@ -218,11 +220,13 @@ void topic_tree_match(const struct topic_tree *t, const uint8_t *topic, size_t l
     }
 }
 
+/* topic_tree_count: live (owner, filter) subscriptions. */
 size_t topic_tree_count(const struct topic_tree *t)
 {
     return t->count;
 }
 
+/* topic_tree_stats: see tree_stats.h. */
 void topic_tree_stats(const struct topic_tree *t, struct tree_stats *out)
 {
     out->nodes = t->lv.nodes;

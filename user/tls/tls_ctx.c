@@ -76,7 +76,7 @@ static int set_tls12_ciphers(SSL_CTX *ctx, const struct listener_conf *lc, char 
     STACK_OF(SSL_CIPHER) *sk = SSL_CTX_get_ciphers(ctx);
     for (int i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
         const SSL_CIPHER *c = sk_SSL_CIPHER_value(sk, i);
-        if (SSL_CIPHER_get_min_tls(c) >= TLS1_3_VERSION)
+        if (strcmp(SSL_CIPHER_get_version(c), "TLSv1.3") == 0)
             continue;   /* TLS 1.3 suites are set by ciphers_tls13 */
         char *dst = tls12_suite_ok(c) ? keep : drop;
         size_t dl = strlen(dst);
@@ -89,7 +89,7 @@ static int set_tls12_ciphers(SSL_CTX *ctx, const struct listener_conf *lc, char 
         log_notice("%s:%d: listener %u: ciphers: not offered (not ECDHE+AEAD): %s",
                    lc->file ? lc->file : "?", lc->line, lc->port, drop);
     if (SSL_CTX_set_cipher_list(ctx, keep) != 1)
-        FAIL("ciphers '%s': cannot set", keep);
+        FAIL("ciphers: cannot set the AEAD subset");
     return 0;
 fail:
     return -1;
@@ -128,7 +128,7 @@ static int set_tls13_suites(SSL_CTX *ctx, const struct listener_conf *lc, char *
     if (!keep[0])
         FAIL("ciphers_tls13 '%s': none of %s", lc->ciphers_tls13, TLS13_DEFAULT_SUITES);
     if (SSL_CTX_set_ciphersuites(ctx, keep) != 1)
-        FAIL("ciphers_tls13 '%s': cannot set", keep);
+        FAIL("ciphers_tls13: cannot set the allowed subset");
     return 0;
 fail:
     return -1;

@@ -43,6 +43,8 @@ struct tls_conn {
     uint32_t  stuck_len;            /* SSL_write to repeat (WANT_WRITE), or 0 */
     uint16_t  cipher_id;            /* IANA suite id, for KeyUpdate rekeying */
     uint8_t   keyupdates;
+    uint8_t   carry_off, carry_len;  /* kTLS: data read past a tiny buffer */
+    uint8_t   carry[16];
     bool      fatal;                /* no close_notify after a fatal error */
     uint64_t  last_keyupdate_ms;
     struct tls13_secret rx, tx;     /* kTLS TLS 1.3 only: current secrets */

@@ -1,19 +1,106 @@
-/* Placeholder until the TLS listener lands: refuses TLS listeners with a
- * clear error so a configuration asking for TLS never runs in plaintext. */
-#include "tls/tls.h"
+/* A TLS listener: its SSL_CTX (swapped on reload), whether the kernel
+ * offers kTLS, and the hand-off of accepted sockets to the handshake
+ * workers. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-#include <stdio.h>
-
+#include "broker/engine.h"
 #include "config.h"
+#include "core/workers.h"
+#include "tls/tls_internal.h"
+#include "util/log.h"
 
 struct tls_listener *tls_listener_new(struct engine *e, const struct listener_conf *lc,
                                       char *err, size_t errlen)
 {
-    snprintf(err, errlen, "%s:%d: listener %u: TLS is not available in this build yet",
-             lc->file ? lc->file : "?", lc->line, lc->port);
-    return NULL;
+    struct tls_listener *tl = calloc(1, sizeof *tl);
+    if (!tl) {
+        snprintf(err, errlen, "%s:%d: listener %u: out of memory", lc->file ? lc->file : "?",
+                 lc->line, lc->port);
+        return NULL;
+    }
+    tl->eng = e;
+    tl->lc = lc;
+    tl->handshake_timeout_ms = TLS_HANDSHAKE_TIMEOUT_MS_DEFAULT;
+    atomic_init(&tl->stopping, false);
+    pthread_mutex_init(&tl->lock, NULL);
+    char why[128];
+    tl->ktls = ktls_probe(why, sizeof why);
+    if (tl->ktls)
+        log_notice("listener %u: TLS; kernel offers kTLS (%s)", lc->port, why);
+    else
+        log_notice("listener %u: TLS; kernel offers no kTLS (%s): userspace TLS", lc->port,
+                   why);
+    tl->ctx = tls_ctx_build(lc, tl->ktls, NULL, NULL, err, errlen);
+    if (!tl->ctx) {
+        tls_listener_free(tl);
+        return NULL;
+    }
+    tl->workers = engine_workers(e);
+    if (!tl->workers) {
+        snprintf(err, errlen, "%s:%d: listener %u: cannot start handshake workers",
+                 lc->file ? lc->file : "?", lc->line, lc->port);
+        tls_listener_free(tl);
+        return NULL;
+    }
+    return tl;
 }
 
-void tls_listener_accept(struct tls_listener *tl, int fd, const struct listener *lst) {}
-int  tls_listener_reload(struct tls_listener *tl, char *err, size_t errlen) { return 0; }
-void tls_listener_free(struct tls_listener *tl) {}
+void tls_listener_accept(struct tls_listener *tl, int fd, const struct listener *lst)
+{
+    struct tls_hs *hs = tls_hs_new(tl, fd, lst);
+    if (!hs || workers_submit(tl->workers, tls_handshake_job, hs) < 0) {
+        /* Backlog full: refusing is better than queueing without bound. */
+        atomic_fetch_add(&tl->st.refused_busy, 1);
+        log_warn("listener %u: TLS handshake backlog full; connection refused",
+                 tl->lc->port);
+        free(hs);
+        close(fd);
+    }
+}
+
+int tls_listener_reload(struct tls_listener *tl, char *err, size_t errlen)
+{
+    SSL_CTX *fresh = tls_ctx_build(tl->lc, tl->ktls, NULL, NULL, err, errlen);
+    if (!fresh)
+        return -1;   /* the old context stays in use */
+    pthread_mutex_lock(&tl->lock);
+    SSL_CTX *old = tl->ctx;
+    tl->ctx = fresh;
+    pthread_mutex_unlock(&tl->lock);
+    SSL_CTX_free(old);   /* live connections keep their own references */
+    log_notice("listener %u: TLS certificates, keys, CA and CRLs reloaded", tl->lc->port);
+    return 0;
+}
+
+void tls_listener_stop(struct tls_listener *tl)
+{
+    if (tl)
+        atomic_store(&tl->stopping, true);
+}
+
+void tls_listener_free(struct tls_listener *tl)
+{
+    if (!tl)
+        return;
+    SSL_CTX_free(tl->ctx);
+    pthread_mutex_destroy(&tl->lock);
+    free(tl);
+}
+
+void tls_listener_stats(const struct tls_listener *tl, struct tls_stats *o)
+{
+    struct tls_stats_atomic *s = (struct tls_stats_atomic *)&tl->st;
+    *o = (struct tls_stats){
+        .handshakes = atomic_load(&s->handshakes),
+        .failed = atomic_load(&s->failed),
+        .timeouts = atomic_load(&s->timeouts),
+        .refused_busy = atomic_load(&s->refused_busy),
+        .mode_ktls = atomic_load(&s->mode_ktls),
+        .mode_mixed = atomic_load(&s->mode_mixed),
+        .mode_user = atomic_load(&s->mode_user),
+        .keyupdate_applied = atomic_load(&s->keyupdate_applied),
+        .keyupdate_closed = atomic_load(&s->keyupdate_closed),
+    };
+}

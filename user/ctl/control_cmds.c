@@ -1,0 +1,167 @@
+/* The control commands moatd answers, one table. Replies are one line:
+ * "ok", "ok TEXT", "ok {JSON}" or "error MESSAGE". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/conn.h"
+#include "broker/engine.h"
+#include "broker/kick.h"
+#include "broker/session.h"
+#include "ctl/control.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+#include "version.h"
+#include "xdp/cidr.h"
+
+typedef char *(*cmd_fn)(struct engine *e, char *args);
+
+static char *reply(const char *fmt, const char *a)
+{
+    struct strbuf b = { 0 };
+    sb_printf(&b, fmt, a);
+    return sb_take(&b);
+}
+
+static char *cmd_ping(struct engine *e, char *args)
+{
+    return strdup("ok moatd " MOAT_VERSION);
+}
+
+static char *cmd_stats(struct engine *e, char *args)
+{
+    const struct broker_stats *s = &e->st;
+    struct strbuf b = { 0 };
+    sb_printf(&b, "ok {\"uptime_s\":%llu,\"clients_connected\":%llu,\"clients_maximum\":%llu,"
+              "\"sessions\":%u,\"connections\":%llu,\"conns_accepted\":%llu,\"conns_refused_limit\":%llu,",
+              (unsigned long long)((ev_now_ms(e->el) - s->start_ms) / 1000u),
+              (unsigned long long)s->clients_connected, (unsigned long long)s->clients_maximum,
+              e->n_sessions, (unsigned long long)e->n_conns, (unsigned long long)s->conns_accepted,
+              (unsigned long long)s->conns_refused_limit);
+    sb_printf(&b, "\"msgs_received\":%llu,\"msgs_sent\":%llu,\"pub_received\":%llu,\"pub_sent\":%llu,"
+              "\"pub_dropped\":%llu,\"queue_overflow\":%llu,\"bytes_received\":%llu,\"bytes_sent\":%llu,",
+              (unsigned long long)s->msgs_received, (unsigned long long)s->msgs_sent,
+              (unsigned long long)s->pub_msgs_received, (unsigned long long)s->pub_msgs_sent,
+              (unsigned long long)s->pub_dropped, (unsigned long long)s->queue_overflow,
+              (unsigned long long)s->bytes_received, (unsigned long long)s->bytes_sent);
+    sb_printf(&b, "\"protocol_errors\":%llu,\"connect_timeouts\":%llu,\"keepalive_timeouts\":%llu,"
+              "\"takeovers\":%llu,\"wills_published\":%llu,\"oom\":%llu}",
+              (unsigned long long)s->protocol_errors, (unsigned long long)s->connect_timeouts,
+              (unsigned long long)s->keepalive_timeouts, (unsigned long long)s->takeovers,
+              (unsigned long long)s->wills_published, (unsigned long long)s->oom);
+    return sb_take(&b);
+}
+
+static char *cmd_clients(struct engine *e, char *args)
+{
+    struct strbuf b = { 0 };
+    sb_append(&b, "ok [", 4);
+    bool first = true;
+    for (struct conn *c = e->conns; c; c = c->next) {
+        char peer[64];
+        peer_str(&c->peer, peer, sizeof peer);
+        sb_printf(&b, "%s{\"peer\":\"%s\",\"transport\":\"%s\",\"state\":\"%s\"", first ? "" : ",",
+                  peer, c->t->name, c->state == CONN_ACTIVE ? "connected" : "connecting");
+        first = false;
+        if (c->s) {
+            struct session *s = c->s;
+            sb_append(&b, ",\"client_id\":", 13);
+            sb_json_str(&b, s->client_id, s->id_len);
+            if (s->username) {
+                sb_append(&b, ",\"username\":", 12);
+                sb_json_str(&b, s->username, strlen(s->username));
+            }
+            sb_printf(&b, ",\"clean_session\":%s,\"keepalive\":%u,\"subscriptions\":%u,"
+                      "\"inflight\":%u,\"queued\":%u,\"out_bytes\":%llu",
+                      s->clean ? "true" : "false", c->keepalive, s->n_subs, s->n_inf, s->q_len,
+                      (unsigned long long)c->out.bytes);
+        }
+        sb_append(&b, "}", 1);
+    }
+    sb_append(&b, "]", 1);
+    return sb_take(&b);
+}
+
+static char *kicked(size_t n)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "ok kicked %zu", n);
+    return strdup(buf);
+}
+
+/* kick client ID | kick ip CIDR */
+static char *cmd_kick(struct engine *e, char *args)
+{
+    char *what = strtok(args, " ");
+    char *arg = strtok(NULL, "");
+    if (!what || !arg)
+        return strdup("error usage: kick client ID | kick ip CIDR");
+    if (!strcmp(what, "client")) {
+        log_notice("control: kick client '%s'", arg);
+        return kicked(kick_client_id(e, arg, strlen(arg), "kicked by operator (moatctl)"));
+    }
+    if (!strcmp(what, "ip")) {
+        struct moat_cidr c;
+        char err[128];
+        if (moat_cidr_parse(arg, &c, err, sizeof err) < 0)
+            return reply("error %s", err);
+        log_notice("control: kick ip %s", arg);
+        return kicked(kick_cidr(e, &c, "kicked by operator (moatctl)"));
+    }
+    return reply("error kick: unknown target '%s' (client or ip)", what);
+}
+
+/* block add CIDR [ttl=NS] [reason=R]: moatctl already wrote the map;
+ * moatd closes the live connections from that source at once. */
+static char *cmd_block(struct engine *e, char *args)
+{
+    char *verb = strtok(args, " ");
+    if (!verb)
+        return strdup("error usage: block add|del|flush ...");
+    if (!strcmp(verb, "add")) {
+        char *cidr = strtok(NULL, " ");
+        struct moat_cidr c;
+        char err[128];
+        if (!cidr || moat_cidr_parse(cidr, &c, err, sizeof err) < 0)
+            return reply("error block add: %s", cidr ? err : "CIDR missing");
+        log_notice("control: block add %s: closing its live connections", cidr);
+        return kicked(kick_cidr(e, &c, "source blocked by operator (moatctl block add)"));
+    }
+    if (!strcmp(verb, "del") || !strcmp(verb, "flush"))
+        return strdup("ok");
+    return reply("error block: unknown verb '%s'", verb);
+}
+
+static char *cmd_reload(struct engine *e, char *args)
+{
+    char err[512];
+    if (engine_reload(e, err, sizeof err) < 0)
+        return reply("error reload: %s", err);
+    return strdup("ok reloaded");
+}
+
+static const struct {
+    const char *name;
+    cmd_fn fn;
+} cmds[] = {
+    { "ping", cmd_ping },
+    { "stats", cmd_stats },
+    { "clients", cmd_clients },
+    { "kick", cmd_kick },
+    { "block", cmd_block },
+    { "reload", cmd_reload },
+};
+
+char *control_exec(struct engine *e, const char *line)
+{
+    char buf[1025];
+    snprintf(buf, sizeof buf, "%s", line);
+    char *sp = strchr(buf, ' ');
+    char *args = sp ? sp + 1 : buf + strlen(buf);
+    if (sp)
+        *sp = 0;
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(buf, cmds[i].name))
+            return cmds[i].fn(e, args);
+    return reply("error unknown command '%s'", buf);
+}

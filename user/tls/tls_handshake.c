@@ -1,0 +1,239 @@
+/* The TLS handshake, run on a worker thread: SSL_accept on the
+ * non-blocking socket with poll() and a deadline, then the choice of
+ * transport (kTLS both ways, kernel TX + userspace RX, or userspace) and
+ * the hand-off to the engine thread with engine_adopt(). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/tls.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "broker/engine.h"
+#include "config.h"
+#include "tls/tls_internal.h"
+#include "util/log.h"
+
+#define POLL_SLICE_MS 200   /* how soon a stopping listener is noticed */
+
+struct tls_hs {
+    struct tls_listener *tl;
+    const struct listener *lst;
+    int fd;
+    struct tls13_secret crx, stx;   /* from the keylog callback (kTLS only) */
+    char peer[64];
+};
+
+struct tls_hs *tls_hs_new(struct tls_listener *tl, int fd, const struct listener *lst)
+{
+    struct tls_hs *hs = calloc(1, sizeof *hs);
+    if (hs) {
+        hs->tl = tl;
+        hs->fd = fd;
+        hs->lst = lst;
+    }
+    return hs;
+}
+
+void tls_keylog_cb(const SSL *ssl, const char *line)
+{
+    struct tls_hs *hs = SSL_get_app_data(ssl);
+    if (!hs)
+        return;
+    if (tls_keylog_parse(line, "CLIENT_TRAFFIC_SECRET_0", &hs->crx) < 0)
+        hs->crx.len = 0;
+    if (tls_keylog_parse(line, "SERVER_TRAFFIC_SECRET_0", &hs->stx) < 0)
+        hs->stx.len = 0;
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void peer_of(int fd, char *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char a[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+            inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
+            port = ntohs(s4->sin_port);
+            snprintf(buf, len, "%s:%u", a, port);
+            return;
+        }
+        if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+            inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
+            port = ntohs(s6->sin6_port);
+        }
+    }
+    snprintf(buf, len, "[%s]:%u", a, port);
+}
+
+/* Runs SSL_accept to completion. 1 done, 0 timed out or stopping, -1
+ * failed (why says how). */
+static int run_accept(struct tls_listener *tl, SSL *ssl, int fd, char *why, size_t whylen)
+{
+    uint64_t deadline = mono_ms() + (uint64_t)tl->handshake_timeout_ms;
+    for (;;) {
+        ERR_clear_error();
+        errno = 0;
+        int r = SSL_accept(ssl);
+        if (r == 1)
+            return 1;
+        int e = SSL_get_error(ssl, r);
+        short ev;
+        if (e == SSL_ERROR_WANT_READ)
+            ev = POLLIN;
+        else if (e == SSL_ERROR_WANT_WRITE)
+            ev = POLLOUT;
+        else {
+            long vr = SSL_get_verify_result(ssl);
+            char ossl[256];
+            if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+                snprintf(ossl, sizeof ossl, "%s", errno ? strerror(errno) : "connection closed");
+            else
+                tls_errstr(ossl, sizeof ossl);
+            if (vr != X509_V_OK)
+                snprintf(why, whylen, "%s (certificate: %s)", ossl,
+                         X509_verify_cert_error_string(vr));
+            else
+                snprintf(why, whylen, "%s", ossl);
+            return -1;
+        }
+        for (;;) {
+            if (atomic_load(&tl->stopping)) {
+                snprintf(why, whylen, "broker shutting down");
+                return 0;
+            }
+            uint64_t now = mono_ms();
+            if (now >= deadline) {
+                snprintf(why, whylen, "handshake timeout (%d ms)", tl->handshake_timeout_ms);
+                return 0;
+            }
+            uint64_t left = deadline - now;
+            struct pollfd p = { .fd = fd, .events = ev };
+            int pr = poll(&p, 1, left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS);
+            if (pr > 0 || (pr < 0 && errno != EINTR))
+                break;
+        }
+    }
+}
+
+/* Picks the transport once the handshake is done; fills tc. */
+static const struct transport *choose(struct tls_hs *hs, SSL *ssl, struct tls_conn *tc,
+                                      const char **mode)
+{
+    struct tls_listener *tl = hs->tl;
+    bool tx = BIO_get_ktls_send(SSL_get_wbio(ssl));
+    bool rx = BIO_get_ktls_recv(SSL_get_rbio(ssl));
+    const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+    tc->cipher_id = c ? (uint16_t)SSL_CIPHER_get_protocol_id(c) : 0;
+    bool tls13 = SSL_version(ssl) == TLS1_3_VERSION;
+    /* OpenSSL 3.0 puts TLS 1.3 TX in the kernel but not RX: install RX
+     * from the client traffic secret. Sequence 0 is right only if OpenSSL
+     * read no application record; with read-ahead off it has not, which
+     * SSL_has_pending confirms. */
+    if (tl->ktls && tls13 && tx && !rx && hs->crx.len && !SSL_has_pending(ssl)) {
+        if (ktls13_install(hs->fd, TLS_RX, tc->cipher_id, &hs->crx, 0) == 0)
+            rx = true;
+        else
+            log_info("%s: kTLS RX for TLS 1.3 not installed: %s", hs->peer, strerror(errno));
+    }
+    if (tx && rx && !SSL_has_pending(ssl)) {
+        if (tls13) {
+            tc->rx = hs->crx;   /* kept for KeyUpdate rekeying */
+            tc->tx = hs->stx;
+        }
+        *mode = "kTLS tx+rx";
+        atomic_fetch_add(&tl->st.mode_ktls, 1);
+        return &transport_ktls;
+    }
+    tc->ssl = ssl;
+    if (tx) {
+        *mode = "kTLS tx, userspace rx";
+        atomic_fetch_add(&tl->st.mode_mixed, 1);
+    } else {
+        *mode = tl->ktls ? "userspace (cipher not offloaded)" : "userspace (kernel has no kTLS)";
+        atomic_fetch_add(&tl->st.mode_user, 1);
+    }
+    return &transport_tls;
+}
+
+void tls_handshake_job(void *arg)
+{
+    struct tls_hs *hs = arg;
+    struct tls_listener *tl = hs->tl;
+    char why[512];
+    SSL *ssl = NULL;
+    struct tls_conn *tc = NULL;
+    peer_of(hs->fd, hs->peer, sizeof hs->peer);
+    if (atomic_load(&tl->stopping))
+        goto drop;
+
+    pthread_mutex_lock(&tl->lock);
+    SSL_CTX *ctx = tl->ctx;
+    SSL_CTX_up_ref(ctx);
+    pthread_mutex_unlock(&tl->lock);
+    ssl = SSL_new(ctx);
+    SSL_CTX_free(ctx);   /* the SSL holds its own reference */
+    tc = calloc(1, sizeof *tc);
+    if (!ssl || !tc || SSL_set_fd(ssl, hs->fd) != 1) {
+        log_warn("%s: TLS: out of memory for the handshake", hs->peer);
+        goto fail;
+    }
+    SSL_set_app_data(ssl, hs);
+    SSL_set_accept_state(ssl);
+    int r = run_accept(tl, ssl, hs->fd, why, sizeof why);
+    SSL_set_app_data(ssl, NULL);
+    if (r <= 0) {
+        if (r == 0 && !atomic_load(&tl->stopping))
+            atomic_fetch_add(&tl->st.timeouts, 1);
+        log_notice("%s: TLS handshake refused: %s", hs->peer, why);
+        goto fail;
+    }
+    tc->st = &tl->st;
+    tc->identity = tls_identity_of(ssl, tl->lc);
+    const char *mode = "";
+    const struct transport *t = choose(hs, ssl, tc, &mode);
+    log_info("%s: TLS %s %s, %s%s%s", hs->peer, SSL_get_version(ssl),
+             SSL_get_cipher_name(ssl), mode, tc->identity ? ", certificate identity " : "",
+             tc->identity ? tc->identity : "");
+    if (t == &transport_ktls)
+        SSL_free(ssl);   /* the kernel holds the record state now */
+    ssl = NULL;
+    OPENSSL_cleanse(&hs->crx, sizeof hs->crx);
+    OPENSSL_cleanse(&hs->stx, sizeof hs->stx);
+    atomic_fetch_add(&tl->st.handshakes, 1);
+    int fd = hs->fd;
+    struct engine *e = tl->eng;
+    const struct listener *lst = hs->lst;
+    free(hs);
+    engine_adopt(e, fd, t, tc, lst);   /* closes through t on failure */
+    return;
+
+fail:
+    atomic_fetch_add(&tl->st.failed, 1);
+drop:
+    OPENSSL_cleanse(&hs->crx, sizeof hs->crx);
+    OPENSSL_cleanse(&hs->stx, sizeof hs->stx);
+    if (ssl)
+        SSL_free(ssl);
+    free(tc);
+    close(hs->fd);
+    free(hs);
+}
