@@ -41,7 +41,7 @@ BPF_SKELS := $(patsubst bpf/%.bpf.c,$(B)/%.skel.h,$(BPF_SRCS))
 TOOLLIB_SRCS := $(wildcard tools/lib/*.c)
 TOOLLIB_OBJS := $(patsubst %.c,$(B)/%.o,$(TOOLLIB_SRCS))
 
-.PHONY: all run test unit integration fuzz fuzz-build deps clean bench bench-smoke
+.PHONY: all run test unit integration valgrind fuzz fuzz-build deps clean bench bench-smoke
 all: $(B)/moatd $(TOOL_BINS) $(UNIT_BINS)
 
 deps:
@@ -96,6 +96,10 @@ unit: $(UNIT_BINS)
 
 integration: all
 	@tests/integration/run.sh $(B)
+
+# Every unit test under valgrind: any error or leak fails.
+valgrind: $(UNIT_BINS)
+	@tests/unit/run.sh --valgrind $(UNIT_BINS)
 
 test: deps-stamp
 	@$(MAKE) --no-print-directory all

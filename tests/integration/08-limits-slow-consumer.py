@@ -1,3 +1,4 @@
+# mosquitto-deviates: mosquitto 2.0.11 loses QoS 1 markers to the reading subscriber (logged as sent, never received) while another subscriber is stuck
 # A subscriber that stops reading must neither make the broker's memory grow
 # without bound nor stall other subscribers (issue 2: "never unbounded
 # memory"). 200 MB of QoS 0 and 20000 QoS 1 messages go past a stuck

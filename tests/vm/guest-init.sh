@@ -26,23 +26,32 @@ done
 if [ -r /proc/net/tls_stat ]; then echo "VM: tls module loaded"; else echo "VM: FAIL no /proc/net/tls_stat"; fi
 echo "VM: tls_stat before"; sed 's/^/VM: stat0 /' /proc/net/tls_stat
 
-moatd -c /etc/moat/moat.conf > /tmp/moatd.log 2>&1 &
+start_moatd() {   # conf log [env]
+    env $3 moatd -c "$1" > "$2" 2>&1 &
+    i=0
+    while [ $i -lt 50 ] && ! grep -q "running" "$2"; do sleep 0.2; i=$((i + 1)); done
+}
+start_moatd /etc/moat/moat.conf /tmp/moatd.log
 MOATD=$!
-i=0
-while [ $i -lt 50 ] && ! grep -q "running" /tmp/moatd.log; do sleep 0.2; i=$((i + 1)); done
+# Same broker with TLS 1.3 receive left in userspace (mixed mode), and
+# with kTLS off (the userspace fallback on a kTLS kernel).
+start_moatd /etc/moat/moat-tx.conf /tmp/moatd-tx.log MOAT_TLS_KTLS=tx
+MOATD_TX=$!
+start_moatd /etc/moat/moat-off.conf /tmp/moatd-off.log MOAT_TLS_KTLS=off
+MOATD_OFF=$!
 
 # A payload of several records (64 KiB) and one that fits in one.
 dd if=/dev/urandom of=/tmp/big.bin bs=1024 count=64 2>/dev/null
 echo "small payload over TLS" > /tmp/small.bin
 
-pubsub() {   # name opensslconf payloadfile
-    name=$1; conf=/etc/moat/$2.cnf; payload=$3
+pubsub() {   # name opensslconf payloadfile [port]
+    name=$1; conf=/etc/moat/$2.cnf; payload=$3; port=${4:-8883}
     rm -f /tmp/got
-    OPENSSL_CONF=$conf timeout 60 mosquitto_sub --cafile /etc/moat/ca.crt -h 127.0.0.1 -p 8883 \
+    OPENSSL_CONF=$conf timeout 60 mosquitto_sub --cafile /etc/moat/ca.crt -h 127.0.0.1 -p $port \
         -t "vm/$name" -q 1 -C 1 -N -W 50 > /tmp/got 2>/tmp/sub.err &
     sub=$!
     sleep 2
-    OPENSSL_CONF=$conf timeout 60 mosquitto_pub --cafile /etc/moat/ca.crt -h 127.0.0.1 -p 8883 \
+    OPENSSL_CONF=$conf timeout 60 mosquitto_pub --cafile /etc/moat/ca.crt -h 127.0.0.1 -p $port \
         -t "vm/$name" -q 1 -f "$payload" 2>/tmp/pub.err
     prc=$?
     wait $sub
@@ -60,6 +69,10 @@ for c in tls12-aes128gcm tls12-aes256gcm tls12-chacha20 tls13-aes128gcm tls13-ae
     pubsub "$c-small" "$c" /tmp/small.bin
 done
 
+pubsub mixed-tls13-big tls13-aes128gcm /tmp/big.bin 8884
+pubsub userspace-tls13-big tls13-aes256gcm /tmp/big.bin 8885
+pubsub userspace-tls12-big tls12-chacha20 /tmp/big.bin 8885
+
 # TLS 1.3 KeyUpdate from the client ("k" is s_client's key-update command).
 # On kernels without TLS 1.3 rekey moat closes the connection and counts it.
 (sleep 3; echo k; sleep 4) | OPENSSL_CONF=/etc/moat/tls13-aes128gcm.cnf timeout 30 \
@@ -68,8 +81,10 @@ echo "VM: keyupdate client exit $?"
 grep -i "keyupdate\|key update" /tmp/ku.out | sed 's/^/VM:   s_client: /'
 
 echo "VM: tls_stat after"; sed 's/^/VM: stat1 /' /proc/net/tls_stat
-kill $MOATD 2>/dev/null
+kill $MOATD $MOATD_TX $MOATD_OFF 2>/dev/null
 sleep 1
 grep -E "TLS|kTLS|KeyUpdate|listener" /tmp/moatd.log | sed 's/^/VM: moatd: /'
+grep -E "TLS|kTLS|listener|err" /tmp/moatd-tx.log | sed 's/^/VM: moatd-tx: /'
+grep -E "TLS|kTLS|listener|err" /tmp/moatd-off.log | sed 's/^/VM: moatd-off: /'
 echo "VM: DONE"
 poweroff -f

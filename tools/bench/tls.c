@@ -9,10 +9,16 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+/* Sessions to offer. A TLS 1.3 ticket is single-use on an OpenSSL server
+ * (anti-replay), so each saved session is offered once: a stack of the
+ * newest ones, bounded. */
+#define SESS_MAX 256
+
 struct bench_tls {
     SSL_CTX *ctx;
     bool resume;
-    SSL_SESSION *sess;   /* newest resumable session, or NULL */
+    unsigned nsess;
+    SSL_SESSION *sess[SESS_MAX];
 };
 
 static void ssl_errstr(const char *what, int code, char *err, size_t errlen)
@@ -67,8 +73,8 @@ void btls_free(struct bench_tls *t)
 {
     if (!t)
         return;
-    if (t->sess)
-        SSL_SESSION_free(t->sess);
+    while (t->nsess > 0)
+        SSL_SESSION_free(t->sess[--t->nsess]);
     SSL_CTX_free(t->ctx);
     free(t);
 }
@@ -83,8 +89,12 @@ void *btls_conn_new(struct bench_tls *t, int fd, char *err, size_t errlen)
         return NULL;
     }
     SSL_set_connect_state(s);
-    if (t->resume && t->sess)
-        SSL_set_session(s, t->sess);
+    if (t->resume && t->nsess > 0) {
+        SSL_SESSION *o = t->sess[--t->nsess];
+
+        SSL_set_session(s, o);   /* takes its own reference */
+        SSL_SESSION_free(o);
+    }
     return s;
 }
 
@@ -105,10 +115,8 @@ void btls_conn_free(struct bench_tls *t, void *ssl)
          * taken at close, once the connection has read them. */
         SSL_SESSION *ns = SSL_get1_session(s);
 
-        if (ns && SSL_SESSION_is_resumable(ns)) {
-            if (t->sess)
-                SSL_SESSION_free(t->sess);
-            t->sess = ns;
+        if (ns && SSL_SESSION_is_resumable(ns) && t->nsess < SESS_MAX) {
+            t->sess[t->nsess++] = ns;
         } else if (ns) {
             SSL_SESSION_free(ns);
         }

@@ -11,8 +11,8 @@
 
 struct bench_tls;
 
-/* A client context; with resume, the newest resumable session of a closed
- * connection is offered by the next ones. max_version: NULL, "1.2" or "1.3".
+/* A client context; with resume, the session of each closed connection is
+ * offered once, to a later connection (newest first, at most 256 kept). max_version: NULL, "1.2" or "1.3".
  * NULL on error (err set). */
 struct bench_tls *btls_new(bool resume, const char *max_version, char *err, size_t errlen);
 void btls_free(struct bench_tls *t);

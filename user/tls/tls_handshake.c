@@ -148,7 +148,7 @@ static const struct transport *choose(struct tls_hs *hs, SSL *ssl, struct tls_co
      * from the client traffic secret. Sequence 0 is right only if OpenSSL
      * read no application record; with read-ahead off it has not, which
      * SSL_has_pending confirms. */
-    if (tl->ktls && tls13 && tx && !rx && hs->crx.len && !SSL_has_pending(ssl)) {
+    if (tl->ktls && tl->ktls_rx13 && tls13 && tx && !rx && hs->crx.len && !SSL_has_pending(ssl)) {
         if (ktls13_install(hs->fd, TLS_RX, tc->cipher_id, &hs->crx, 0) == 0)
             rx = true;
         else
@@ -168,7 +168,9 @@ static const struct transport *choose(struct tls_hs *hs, SSL *ssl, struct tls_co
         *mode = "kTLS tx, userspace rx";
         atomic_fetch_add(&tl->st.mode_mixed, 1);
     } else {
-        *mode = tl->ktls ? "userspace (cipher not offloaded)" : "userspace (kernel has no kTLS)";
+        *mode = tl->ktls          ? "userspace (not offloaded)"
+                : tl->kernel_ktls ? "userspace (kTLS turned off)"
+                                  : "userspace (kernel has no kTLS)";
         atomic_fetch_add(&tl->st.mode_user, 1);
     }
     return &transport_tls;

@@ -68,7 +68,9 @@ struct tls_listener {
     struct workers *workers;
     pthread_mutex_t lock;           /* guards ctx (reload swaps it) */
     SSL_CTX *ctx;
-    bool     ktls;                  /* the kernel offers the tls ULP */
+    bool     kernel_ktls;           /* the kernel offers the tls ULP */
+    bool     ktls;                  /* kTLS in use: kernel offers it, not turned off */
+    bool     ktls_rx13;             /* moat installs TLS 1.3 RX itself (else mixed) */
     int      handshake_timeout_ms;
     atomic_bool stopping;
     struct tls_stats_atomic st;

@@ -26,12 +26,25 @@ struct tls_listener *tls_listener_new(struct engine *e, const struct listener_co
     atomic_init(&tl->stopping, false);
     pthread_mutex_init(&tl->lock, NULL);
     char why[128];
-    tl->ktls = ktls_probe(why, sizeof why);
+    tl->ktls = tl->kernel_ktls = ktls_probe(why, sizeof why);
+    tl->ktls_rx13 = true;
     if (tl->ktls)
         log_notice("listener %u: TLS; kernel offers kTLS (%s)", lc->port, why);
     else
         log_notice("listener %u: TLS; kernel offers no kTLS (%s): userspace TLS", lc->port,
                    why);
+    /* Operator/test override until a config key exists (docs/tls.md):
+     * "off" keeps every connection in userspace, "tx" leaves TLS 1.3
+     * receive in userspace (the mixed mode). */
+    const char *kmode = getenv("MOAT_TLS_KTLS");
+    if (tl->ktls && kmode && strcmp(kmode, "off") == 0) {
+        tl->ktls = false;
+        log_notice("listener %u: MOAT_TLS_KTLS=off: userspace TLS only", lc->port);
+    } else if (tl->ktls && kmode && strcmp(kmode, "tx") == 0) {
+        tl->ktls_rx13 = false;
+        log_notice("listener %u: MOAT_TLS_KTLS=tx: TLS 1.3 receive stays in userspace",
+                   lc->port);
+    }
     tl->ctx = tls_ctx_build(lc, tl->ktls, NULL, NULL, err, errlen);
     if (!tl->ctx) {
         tls_listener_free(tl);

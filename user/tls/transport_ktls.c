@@ -89,6 +89,8 @@ static int on_key_update(int fd, struct tls_conn *tc, const uint8_t *m, size_t l
         }
     }
     atomic_fetch_add(&tc->st->keyupdate_applied, 1);
+    log_info("kTLS fd %d: TLS 1.3 KeyUpdate applied (%s)", fd,
+             m[4] ? "RX and TX rekeyed" : "RX rekeyed");
     return 0;
 closed:
     atomic_fetch_add(&tc->st->keyupdate_closed, 1);
