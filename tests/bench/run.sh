@@ -452,7 +452,7 @@ DAT=$WORK/chart.dat
     echo "| Reference | Value |"
     echo "|---|---|"
     echo "| AES-128-GCM, 16 KiB blocks, one core (\`openssl speed -evp\`) | $(fmt "$AES") B/s |"
-    echo "| Loopback TCP, QoS 0 PUBLISH-sized writes (78 B) to a trivial sink | $(fmt "$CEIL") msg/s |"
+    echo "| Loopback TCP, QoS 0 PUBLISH packets ($(echo "$SINK" | grep -o 'msg_bytes=[0-9]*' | cut -d= -f2) B) to a trivial sink | $(fmt "$CEIL") msg/s |"
     echo
     echo "### Medians"
     echo

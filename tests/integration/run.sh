@@ -10,7 +10,8 @@
 #   # conf: KEY VALUE            (both brokers; moat_* keys skipped for mosquitto)
 #   # conf-moatd: KEY VALUE      (moatd only)
 #   # conf-mosquitto: KEY VALUE  (mosquitto only)
-# Tests get MQTT_HOST, MQTT_PORT, BROKER (moatd|mosquitto), BROKER_LOG, BROKER_PID.
+# Tests get MQTT_HOST, MQTT_PORT, BROKER (moatd|mosquitto), BROKER_LOG, BROKER_PID,
+# MOAT_CTL (moatd's control socket, set by run.sh as control_socket).
 # A test exiting 77 is reported as SKIP (counted neither passed nor failed).
 # A header line "# mosquitto-deviates: WHY" marks a test that asserts the
 # spec where mosquitto does not follow it: with BROKER=mosquitto its failure
@@ -70,7 +71,9 @@ write_conf() {
         echo "max_inflight_messages 20"
         if [ "$BROKER" = moatd ]; then
             echo "moat_connect_timeout 2"
-            echo "control_socket $TMP/$(basename "$test").ctl"
+            # Own control socket per test: the default /run/moat/moatd.sock
+            # would clash with a running moatd or a parallel test run.
+            echo "control_socket $CTL"
         else
             echo "log_dest stderr"
             echo "log_type all"
@@ -115,7 +118,7 @@ mapfile -t TESTS < <(ls "$HERE"/[0-9][0-9]-*.py "$HERE"/[0-9][0-9]-*.sh 2>/dev/n
 for t in "${TESTS[@]}"; do
     name=$(basename "$t")
     if [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]]; then continue; fi
-    conf=$TMP/$name.conf log=$TMP/$name.broker.log out=$TMP/$name.out
+    conf=$TMP/$name.conf log=$TMP/$name.broker.log out=$TMP/$name.out CTL=$TMP/$name.ctl
     port=$(free_port)
     write_conf "$t" "$port" "$conf"
     if ! start_broker "$conf" "$log" "$port"; then
@@ -128,7 +131,7 @@ for t in "${TESTS[@]}"; do
         *.sh) cmd=(bash "$t") ;;
     esac
     start=$(date +%s)
-    MOAT_CTL=$TMP/$name.ctl MQTT_HOST=127.0.0.1 MQTT_PORT=$port BROKER=$BROKER BROKER_LOG=$log BROKER_PID=$BROKER_PID PYTHONPATH=$HERE \
+    MQTT_HOST=127.0.0.1 MQTT_PORT=$port BROKER=$BROKER BROKER_LOG=$log BROKER_PID=$BROKER_PID MOAT_CTL=$CTL PYTHONPATH=$HERE \
         timeout -k 5 "$TEST_TIMEOUT" "${cmd[@]}" > "$out" 2>&1 < /dev/null
     rc=$?
     secs=$(( $(date +%s) - start ))

@@ -1,6 +1,8 @@
 /* key=value and JSON output of a run; see report.h. */
 #include "report.h"
 
+#include "../lib/cli.h"
+
 #include <inttypes.h>
 #include <string.h>
 
@@ -62,21 +64,6 @@ void report_print_kv(const struct bench_report *r, FILE *f)
     fputc('\n', f);
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 void report_print_json(const struct bench_report *r, FILE *f)
 {
     unsigned i;
@@ -85,12 +72,12 @@ void report_print_json(const struct bench_report *r, FILE *f)
     for (i = 0; i < r->n; i++) {
         if (i)
             fputs(", ", f);
-        json_string(f, r->kv[i].key);
+        cli_json_str(f, r->kv[i].key);
         fputs(": ", f);
         if (r->kv[i].is_num)
             fputs(r->kv[i].val, f);
         else
-            json_string(f, r->kv[i].val);
+            cli_json_str(f, r->kv[i].val);
     }
     if (r->overflow)
         fputs(", \"report_truncated\": true", f);
