@@ -72,7 +72,7 @@ struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
-    __type(value, struct moat_config);
+    __type(value, struct moat_xdp_config);
 } MOAT_MAP_CONFIG SEC(".maps");
 
 struct {
@@ -115,7 +115,7 @@ static __always_inline __u16 load_be16(const __u8 *p)
     return (__u16)((p[0] << 8) | p[1]);
 }
 
-static __always_inline int port_protected(const struct moat_config *cfg, __u16 port)
+static __always_inline int port_protected(const struct moat_xdp_config *cfg, __u16 port)
 {
     __u32 n = cfg->n_ports;
     for (__u32 i = 0; i < MOAT_MAX_PORTS; i++) {
@@ -265,7 +265,7 @@ static __always_inline int parse_ipv6(void *data, void *end, __u32 off, struct p
     return 0;
 }
 
-static __always_inline __u64 get_now(const struct moat_config *cfg)
+static __always_inline __u64 get_now(const struct moat_xdp_config *cfg)
 {
     return cfg->now_override ? cfg->now_override : bpf_ktime_get_ns();
 }
@@ -293,14 +293,14 @@ static __always_inline void emit(struct moat_stats *st, __u32 type, const struct
     count(st, MOAT_STAT_events_sent);
 }
 
-static __always_inline __u64 interval(const struct moat_config *cfg)
+static __always_inline __u64 interval(const struct moat_xdp_config *cfg)
 {
     return cfg->event_interval_ns ? cfg->event_interval_ns : MOAT_EVENT_INTERVAL_DEFAULT_NS;
 }
 
 /* Returns 1 if the SYN may pass. Token arithmetic stays in 64 bits: rate is
  * clamped to MOAT_MAX_RATE and elapsed to MOAT_MAX_ELAPSED_NS. */
-static __always_inline int take_token(const struct moat_config *cfg, struct moat_stats *st,
+static __always_inline int take_token(const struct moat_xdp_config *cfg, struct moat_stats *st,
                                       const struct pkt *p, __u64 now, __u32 ifindex)
 {
     __u64 rate = cfg->syn_rate;
@@ -386,7 +386,7 @@ int MOAT_PROG(struct xdp_md *ctx)
     void *end = (void *)(long)ctx->data_end;
     __u32 zero = 0;
     struct moat_stats *st = bpf_map_lookup_elem(&MOAT_MAP_STATS, &zero);
-    struct moat_config *cfg = bpf_map_lookup_elem(&MOAT_MAP_CONFIG, &zero);
+    struct moat_xdp_config *cfg = bpf_map_lookup_elem(&MOAT_MAP_CONFIG, &zero);
     if (!cfg)
         return XDP_PASS;            /* cannot happen for an array map */
 

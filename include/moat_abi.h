@@ -130,7 +130,7 @@ enum moat_block_mode {
 /* Config record: array map "config", one entry (key 0). Read per packet,
  * so changes apply at once. All-zero = no ports protected, no rate limit,
  * block mode "all", IPv6 prefix 64, event interval 1 s. */
-struct moat_config {
+struct moat_xdp_config {
     __u32 syn_rate;          /* SYNs per second per source; 0 = no limit */
     __u32 syn_burst;         /* bucket depth in SYNs; 0 = same as syn_rate */
     __u32 ipv6_prefix;       /* 1..128 bits a v6 source is aggregated to; 0 = 64 */
@@ -200,7 +200,7 @@ _Static_assert(sizeof(struct moat_block_val) == 40, "block val");
 _Static_assert(sizeof(struct moat_allow_val) == 16, "allow val");
 _Static_assert(sizeof(struct moat_src_key) == 20, "src key");
 _Static_assert(sizeof(struct moat_bucket) == 32, "bucket");
-_Static_assert(sizeof(struct moat_config) == 72, "config");
+_Static_assert(sizeof(struct moat_xdp_config) == 72, "config");
 _Static_assert(sizeof(struct moat_stats) == MOAT_STAT_COUNT * 8, "stats");
 _Static_assert(sizeof(struct moat_event) == 56, "event");
 

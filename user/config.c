@@ -253,11 +253,16 @@ static void init_defaults(struct moat_config *c, struct cfg_parser *p, char *err
     c->log_timestamp = true;
     c->moat_connect_timeout = 10;
     c->moat_max_output_bytes = 4194304;
+    c->moat_persistence_fsync = true;
+    c->moat_persistence_map_size = 268435456;
     c->xdp_on_exit = CFG_XDP_ON_EXIT_DETACH;
     c->xdp_syn_rate = 100;
     c->xdp_syn_burst = 200;
     c->xdp_ipv6_prefix = 64;
     c->xdp_block_mode = CFG_XDP_BLOCK_PORTS;
+    det_rules_default(c->detect);
+    c->moat_block_ttl_max = 86400;
+    c->moat_allow_loopback = true;
 
     memset(p, 0, sizeof *p);
     p->cfg = c;

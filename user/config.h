@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/detect_rules.h"
+
 /* Hard bounds: a configuration is untrusted text, its footprint is bounded. */
 #define CONFIG_MAX_LINE        4096   /* bytes per line, without the newline */
 #define CONFIG_MAX_FILE_BYTES  (1u << 20)
@@ -77,6 +79,9 @@ struct moat_config {
     bool     persistence;
     char    *persistence_location;
     char    *persistence_file;
+    char    *persistence_key_file;   /* store encryption key (64 hex chars); NULL: not encrypted */
+    bool     moat_persistence_fsync; /* default true: durable commits */
+    uint64_t moat_persistence_map_size; /* LMDB map size in bytes; default 256 MiB */
     uint32_t autosave_interval;
     int      log_types;              /* bitmask of LOG_T_* (log.h) */
     char    *log_dest;               /* "stderr", "stdout", "syslog", "file PATH" */
@@ -104,6 +109,13 @@ struct moat_config {
     uint8_t  xdp_ipv6_prefix;        /* IPv6 sources are grouped by /N; default 64 */
     enum cfg_xdp_block_mode xdp_block_mode; /* default ports */
     char    *control_socket;         /* moatctl socket; default /run/moat/moatd.sock */
+
+    /* Abnormal-behaviour detection (moat_detect, moat_allow, ...) */
+    struct det_rule detect[DET__COUNT];
+    uint32_t moat_block_ttl_max;     /* seconds; escalation cap; default 86400 */
+    bool     moat_allow_loopback;    /* loopback never blocked; default true */
+    struct moat_allow_conf { uint8_t family, prefixlen, addr[16]; } *allow;
+    size_t   n_allow;
 
     /* Owned copies of every file name read; listener_conf.file and
      * xdp_iface_conf.file point here. */

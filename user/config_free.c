@@ -40,11 +40,13 @@ void config_free(struct moat_config *cfg)
     free(cfg->auto_id_prefix);
     free(cfg->persistence_location);
     free(cfg->persistence_file);
+    free(cfg->persistence_key_file);
     free(cfg->log_dest);
     free(cfg->log_file);
     free(cfg->pid_file);
     free(cfg->user);
     free(cfg->bpf_pin_path);
     free(cfg->control_socket);
+    free(cfg->allow);
     memset(cfg, 0, sizeof *cfg);
 }

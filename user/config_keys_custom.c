@@ -1,6 +1,7 @@
 /* Handlers for configuration keys whose value is more than a bool, a number
  * or a string: listeners, enumerations, log settings, include_dir, XDP. */
 #include "config_internal.h"
+#include "xdp/cidr.h"
 
 #include "util/log.h"
 
@@ -422,5 +423,84 @@ int cfg_key_xdp_block_mode(struct cfg_parser *p, const struct cfg_key *k, int ar
         p->cfg->xdp_block_mode = CFG_XDP_BLOCK_ALL;
     else
         return cfg_error(p, k->name, "'%s' is not all or ports", argv[0]);
+    return 0;
+}
+
+/* "60", "60s", "10m", "2h", "1d": seconds. WINDOW and TTL of moat_detect. */
+static int parse_secs(struct cfg_parser *p, const char *key, const char *s, uint32_t *out)
+{
+    size_t len = strlen(s);
+    uint64_t mult = 1;
+    char num[24];
+    if (len == 0 || len >= sizeof num)
+        return cfg_error(p, key, "'%s' is not a duration (e.g. 60s, 10m, 2h, 1d)", s);
+    memcpy(num, s, len + 1);
+    switch (num[len - 1]) {
+    case 's': mult = 1; num[--len] = 0; break;
+    case 'm': mult = 60; num[--len] = 0; break;
+    case 'h': mult = 3600; num[--len] = 0; break;
+    case 'd': mult = 86400; num[--len] = 0; break;
+    default: break;
+    }
+    uint64_t v;
+    if (cfg_parse_uint(p, key, num, 1, 31536000, &v) < 0)
+        return -1;
+    if (v * mult > 31536000)
+        return cfg_error(p, key, "duration '%s' longer than a year", s);
+    *out = (uint32_t)(v * mult);
+    return 0;
+}
+
+int cfg_key_moat_detect(struct cfg_parser *p, const struct cfg_key *k, int argc, char **argv)
+{
+    int kind = det_kind_parse(argv[0]);
+    if (kind < 0)
+        return cfg_error(p, k->name, "unknown kind '%s' (see docs/security.md)", argv[0]);
+    struct det_rule *r = &p->cfg->detect[kind];
+    if (argc == 2) {
+        if (strcmp(argv[1], "off"))
+            return cfg_error(p, k->name, "expected 'off' or THRESHOLD WINDOW ACTION [TTL] after '%s'", argv[0]);
+        r->action = DET_ACT_OFF;
+        return 0;
+    }
+    if (argc < 4)
+        return cfg_error(p, k->name, "expected %s THRESHOLD WINDOW ACTION [TTL]", argv[0]);
+    uint64_t th;
+    struct det_rule nr = *r;
+    if (cfg_parse_uint(p, k->name, argv[1], 1, 10000000, &th) < 0 ||
+        parse_secs(p, k->name, argv[2], &nr.window_s) < 0)
+        return -1;
+    int act = det_action_parse(argv[3]);
+    if (act < 0)
+        return cfg_error(p, k->name, "unknown action '%s' (log, disconnect, block_ip, block_client, block_user, off)", argv[3]);
+    if (!det_action_valid(kind, act))
+        return cfg_error(p, k->name, "action '%s' does not apply to '%s'", argv[3], argv[0]);
+    if (argc == 5 && parse_secs(p, k->name, argv[4], &nr.ttl_s) < 0)
+        return -1;
+    nr.threshold = (uint32_t)th;
+    nr.action = (uint8_t)act;
+    *r = nr;
+    return 0;
+}
+
+int cfg_key_moat_allow(struct cfg_parser *p, const struct cfg_key *k, int argc, char **argv)
+{
+    struct moat_config *c = p->cfg;
+    for (int i = 0; i < argc; i++) {
+        struct moat_cidr cidr;
+        char err[160];
+        if (moat_cidr_parse(argv[i], &cidr, err, sizeof err) < 0)
+            return cfg_error(p, k->name, "%s", err);
+        if (c->n_allow >= 1024)
+            return cfg_error(p, k->name, "more than 1024 allowed CIDRs");
+        struct moat_allow_conf *na = realloc(c->allow, (c->n_allow + 1) * sizeof *na);
+        if (!na)
+            return cfg_error(p, k->name, "out of memory");
+        c->allow = na;
+        na[c->n_allow].family = cidr.family;
+        na[c->n_allow].prefixlen = cidr.prefixlen;
+        memcpy(na[c->n_allow].addr, cidr.addr, 16);
+        c->n_allow++;
+    }
     return 0;
 }

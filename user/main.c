@@ -40,11 +40,6 @@ static int check_supported(const struct moat_config *cfg, char *err, size_t errl
                  cfg->source);
         return -1;
     }
-    if (cfg->persistence) {
-        snprintf(err, errlen, "%s: persistence true is not available in this build yet "
-                 "(state is kept in memory only)", cfg->source);
-        return -1;
-    }
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #   # conf: KEY VALUE            (both brokers; moat_* keys skipped for mosquitto)
 #   # conf-moatd: KEY VALUE      (moatd only)
 #   # conf-mosquitto: KEY VALUE  (mosquitto only)
+# where @HERE@ stands for this directory (fixture files: @HERE@/fixtures/...).
 # Tests get MQTT_HOST, MQTT_PORT, BROKER (moatd|mosquitto), BROKER_LOG, BROKER_PID,
 # MOAT_CTL (moatd's control socket, set by run.sh as control_socket).
 # A test exiting 77 is reported as SKIP (counted neither passed nor failed).
@@ -84,6 +85,7 @@ write_conf() {
                 "# conf-$BROKER: "*)   line=${line#"# conf-$BROKER: "} ;;
                 *) continue ;;
             esac
+            line=${line//@HERE@/$HERE}     # fixture files: @HERE@/fixtures/...
             key=${line%% *}
             if [ "$BROKER" = mosquitto ] && [ "${key#moat_}" != "$key" ]; then
                 continue
@@ -131,19 +133,21 @@ for t in "${TESTS[@]}"; do
         *.sh) cmd=(bash "$t") ;;
     esac
     start=$(date +%s)
-    MQTT_HOST=127.0.0.1 MQTT_PORT=$port BROKER=$BROKER BROKER_LOG=$log BROKER_PID=$BROKER_PID MOAT_CTL=$CTL PYTHONPATH=$HERE \
+    MQTT_HOST=127.0.0.1 MQTT_PORT=$port BROKER=$BROKER BROKER_LOG=$log BROKER_PID=$BROKER_PID MOAT_CTL=$CTL BROKER_CONF=$conf PYTHONPATH=$HERE \
         timeout -k 5 "$TEST_TIMEOUT" "${cmd[@]}" > "$out" 2>&1 < /dev/null
     rc=$?
     secs=$(( $(date +%s) - start ))
     alive=1
     kill -0 "$BROKER_PID" 2>/dev/null || alive=0
     stop_broker
+    # A sanitizer build (build-san) reports at runtime or at exit: any report fails the test.
+    san=$(grep -m1 -E 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:' "$log")
     deviates=
     [ "$BROKER" = mosquitto ] && deviates=$(head -n 30 "$t" | sed -n 's/^# mosquitto-deviates: //p' | head -n 1)
     if [ $rc -eq 77 ]; then
         echo "SKIP $name ($(tail -n 1 "$out"))"
         skipped=$((skipped + 1))
-    elif [ $rc -eq 0 ] && [ $alive -eq 1 ]; then
+    elif [ $rc -eq 0 ] && [ $alive -eq 1 ] && [ -z "$san" ]; then
         echo "PASS $name (${secs}s)${deviates:+ (XPASS: marked mosquitto-deviates)}"
         passed=$((passed + 1))
     elif [ -n "$deviates" ]; then
@@ -153,6 +157,7 @@ for t in "${TESTS[@]}"; do
         why="exit $rc"
         [ $rc -eq 124 ] && why="timed out after ${TEST_TIMEOUT}s"
         [ $alive -eq 0 ] && why="$why; broker died during the test"
+        [ -n "$san" ] && why="$why; sanitizer: $san"
         echo "FAIL $name ($why)"
         echo "---- test output ($name)"; tail -n 40 "$out"
         echo "---- broker log ($name, last 60 lines)"; tail -n 60 "$log"

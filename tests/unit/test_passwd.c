@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -364,6 +366,17 @@ static void test_file_set_delete(void **state)
     assert_true(verify(t, "dave", "d4"));
     passwd_table_unref(t);
 
+    /* Reload view: bob changed, alice did not, carol still there. */
+    struct passwd_table *old = parse_ok(mosq_file);
+    t = passwd_load(path, err, sizeof(err));
+    assert_non_null(t);
+    assert_true(passwd_entry_equal(passwd_lookup(old, "alice", 5), passwd_lookup(t, "alice", 5)));
+    assert_false(passwd_entry_equal(passwd_lookup(old, "bob", 3), passwd_lookup(t, "bob", 3)));
+    assert_true(passwd_entry_equal(passwd_lookup(old, "carol", 5), passwd_lookup(t, "carol", 5)));
+    assert_false(passwd_entry_equal(passwd_lookup(old, "x", 1), passwd_lookup(t, "x", 1)));
+    passwd_table_unref(old);
+    passwd_table_unref(t);
+
     /* Delete carol; then deleting her again fails. */
     assert_int_equal(passwd_file_delete(path, "carol", err, sizeof(err)), 0);
     assert_null(strstr(slurp(path), "carol"));
@@ -381,10 +394,52 @@ static void test_file_set_delete(void **state)
         fail_msg("%s", err);
     assert_string_equal(slurp(path), "alice:plain\n");
 
+    /* Symbolic links are refused (rename would replace the link). */
+    char link_path[80];
+    snprintf(link_path, sizeof(link_path), "%s/link", dir);
+    assert_int_equal(symlink(path, link_path), 0);
+    assert_int_equal(passwd_file_set(link_path, "bob", "x", 1, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "symbolic link"));
+    unlink(link_path);
+
     /* No temporary files left behind. */
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -eq 1", dir);
     assert_int_equal(system(cmd), 0);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Concurrent moatctl runs: the flock keeps every update. Hashing happens
+ * while the lock is held, so without it updates would be lost. */
+static void test_file_concurrent(void **state)
+{
+    char dir[] = "/tmp/moat-pw-XXXXXX", path[64], err[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/passwd", dir);
+    assert_int_equal(passwd_file_set(path, "u0", "p0", 2, err, sizeof(err)), 0);
+    pid_t kids[4];
+    for (int i = 0; i < 4; i++) {
+        kids[i] = fork();
+        assert_true(kids[i] >= 0);
+        if (kids[i] == 0) {
+            char u[8], p[8];
+            snprintf(u, sizeof(u), "u%d", i + 1);
+            snprintf(p, sizeof(p), "p%d", i + 1);
+            _exit(passwd_file_set(path, u, p, strlen(p), err, sizeof(err)) == 0 ? 0 : 1);
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        int st;
+        assert_int_equal(waitpid(kids[i], &st, 0), kids[i]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    struct passwd_table *t = passwd_load(path, err, sizeof(err));
+    if (!t)
+        fail_msg("%s", err);
+    assert_int_equal(passwd_table_count(t), 5);
+    assert_true(verify(t, "u3", "p3"));
+    passwd_table_unref(t);
     unlink(path);
     rmdir(dir);
 }
@@ -479,6 +534,53 @@ static void test_prompt_tty(void **state)
     close(m);
 }
 
+static volatile sig_atomic_t test_sigint;
+
+static void count_sigint(int sig)
+{
+    test_sigint++;
+}
+
+/* Ctrl-C at a no-echo prompt restores the terminal, then the caller's
+ * SIGINT disposition applies. */
+static void test_prompt_tty_interrupt(void **state)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    if (m < 0)
+        skip();
+    assert_int_equal(grantpt(m), 0);
+    assert_int_equal(unlockpt(m), 0);
+    struct pty_job j = { .fd = open(ptsname(m), O_RDWR | O_NOCTTY) };
+    assert_true(j.fd >= 0);
+    struct termios before, after;
+    assert_int_equal(tcgetattr(j.fd, &before), 0);
+    struct sigaction sa = { .sa_handler = count_sigint }, old;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGINT, &sa, &old), 0);
+    test_sigint = 0;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, pty_reader, &j), 0);
+    char seen[256] = "";
+    size_t n = 0;
+    while (!strstr(seen, "Password: ") && n < sizeof(seen) - 1) {
+        ssize_t r = read(m, seen + n, sizeof(seen) - 1 - n);
+        assert_true(r > 0);
+        n += (size_t)r;
+        seen[n] = '\0';
+    }
+    assert_int_equal(write(m, "half", 4), 4);    /* typed, no Enter yet */
+    usleep(20000);
+    assert_int_equal(pthread_kill(th, SIGINT), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(j.rc, -1);
+    assert_int_equal(test_sigint, 1);            /* re-raised to our handler */
+    assert_int_equal(tcgetattr(j.fd, &after), 0);
+    assert_int_equal(after.c_lflag, before.c_lflag);
+    sigaction(SIGINT, &old, NULL);
+    close(j.fd);
+    close(m);
+}
+
 /* Two threads verify against one table at once (run under TSan/ASan). */
 static void *verify_loop(void *arg)
 {
@@ -527,8 +629,10 @@ int main(void)
         cmocka_unit_test(test_username_check),
         cmocka_unit_test(test_b64),
         cmocka_unit_test(test_file_set_delete),
+        cmocka_unit_test(test_file_concurrent),
         cmocka_unit_test(test_prompt_pipe),
         cmocka_unit_test(test_prompt_tty),
+        cmocka_unit_test(test_prompt_tty_interrupt),
         cmocka_unit_test(test_threads_and_refs),
         cmocka_unit_test(test_load_errors),
     };

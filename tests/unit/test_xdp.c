@@ -188,7 +188,7 @@ static int setup(void **state)
         fail_msg("xdp_filter_open: %s", err);
     uint16_t ports[] = { PORT, 8883 };
     assert_int_equal(xdp_filter_set_ports(c->f, ports, 2, err, sizeof(err)), 0);
-    struct moat_config cfg;
+    struct moat_xdp_config cfg;
     assert_int_equal(moat_maps_config_get(xdp_filter_maps(c->f), &cfg, err, sizeof(err)), 0);
     cfg.now_override = T0;
     assert_int_equal(moat_maps_config_set(xdp_filter_maps(c->f), &cfg, err, sizeof(err)), 0);
@@ -210,23 +210,23 @@ static int teardown(void **state)
 
 static struct moat_maps *M(struct ctx *c) { return xdp_filter_maps(c->f); }
 
-static void cfg_update(struct ctx *c, void (*fn)(struct moat_config *, uint64_t), uint64_t v)
+static void cfg_update(struct ctx *c, void (*fn)(struct moat_xdp_config *, uint64_t), uint64_t v)
 {
     char err[256];
-    struct moat_config cfg;
+    struct moat_xdp_config cfg;
     assert_int_equal(moat_maps_config_get(M(c), &cfg, err, sizeof(err)), 0);
     fn(&cfg, v);
     assert_int_equal(moat_maps_config_set(M(c), &cfg, err, sizeof(err)), 0);
 }
-static void set_now_fn(struct moat_config *cfg, uint64_t v) { cfg->now_override = v; }
-static void set_mode_fn(struct moat_config *cfg, uint64_t v) { cfg->block_mode = (uint32_t)v; }
-static void set_prefix_fn(struct moat_config *cfg, uint64_t v) { cfg->ipv6_prefix = (uint32_t)v; }
+static void set_now_fn(struct moat_xdp_config *cfg, uint64_t v) { cfg->now_override = v; }
+static void set_mode_fn(struct moat_xdp_config *cfg, uint64_t v) { cfg->block_mode = (uint32_t)v; }
+static void set_prefix_fn(struct moat_xdp_config *cfg, uint64_t v) { cfg->ipv6_prefix = (uint32_t)v; }
 static void set_now(struct ctx *c, uint64_t ns) { cfg_update(c, set_now_fn, ns); }
 
 static void set_rate(struct ctx *c, uint32_t rate, uint32_t burst)
 {
     char err[256];
-    struct moat_config cfg;
+    struct moat_xdp_config cfg;
     assert_int_equal(moat_maps_config_get(M(c), &cfg, err, sizeof(err)), 0);
     assert_int_equal(xdp_filter_set_rate(c->f, rate, burst, cfg.ipv6_prefix,
                                          (enum moat_block_mode)cfg.block_mode, err, sizeof(err)),
@@ -757,9 +757,9 @@ static void test_maps_api(void **state)
     assert_int_equal(moat_maps_block_list(M(c), count_block, &n, err, sizeof(err)), 0);
     assert_int_equal(n, 0);
     /* Config validation refuses nonsense and leaves the record alone. */
-    struct moat_config cfg, back;
+    struct moat_xdp_config cfg, back;
     assert_int_equal(moat_maps_config_get(M(c), &cfg, err, sizeof(err)), 0);
-    struct moat_config bad = cfg;
+    struct moat_xdp_config bad = cfg;
     bad.ipv6_prefix = 129;
     assert_int_equal(moat_maps_config_set(M(c), &bad, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "prefix"));
@@ -818,8 +818,9 @@ static void test_pins_survive_reload(void **state)
  * docs/xdp.md (BPF_PROG_TEST_RUN with a repeat count). */
 static void bench_one(struct ctx *c, const char *name, const struct frame *f, int want)
 {
+    uint8_t out[600];      /* data_out given so valgrind's bpf() model is happy */
     LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = (uint32_t)f->n,
-                .repeat = 1000000);
+                .data_out = out, .data_size_out = sizeof(out), .repeat = 1000000);
     assert_int_equal(bpf_prog_test_run_opts(xdp_filter_prog_fd(c->f), &o), 0);
     assert_int_equal((int)o.retval, want);
     print_message("bench: %-22s %4u ns/packet (repeat %u)\n", name, o.duration, o.repeat);

@@ -36,9 +36,6 @@ struct pstate {
     size_t           errlen;
 };
 
-#define PFAIL(ps, ...) \
-    (perr((ps), __VA_ARGS__))
-
 __attribute__((format(printf, 2, 3)))
 static int perr(struct pstate *ps, const char *fmt, ...)
 {
@@ -103,9 +100,9 @@ static int do_user(struct pstate *ps, const char *name, size_t n)
 {
     struct acl *acl = ps->acl;
     if (n == 0)
-        return PFAIL(ps, "user: missing user name");
+        return perr(ps, "user: missing user name");
     if (n > 65535 || mqtt_utf8_check((const uint8_t *)name, n) != 0)
-        return PFAIL(ps, "user: name is not valid UTF-8 of at most 65535 bytes");
+        return perr(ps, "user: name is not valid UTF-8 of at most 65535 bytes");
     if (acl->slots) {
         for (size_t s = user_slot(acl, name, n);; s = (s + 1) & acl->mask) {
             uint32_t v = acl->slots[s];
@@ -119,12 +116,12 @@ static int do_user(struct pstate *ps, const char *name, size_t n)
     }
     if (index_grow(acl) < 0 ||
         grow((void **)&acl->users, &acl->users_cap, acl->nusers, sizeof(*acl->users)) < 0)
-        return PFAIL(ps, "out of memory");
+        return perr(ps, "out of memory");
     struct acl_user *nu = &acl->users[acl->nusers];
     memset(nu, 0, sizeof(*nu));
     nu->name = malloc(n + 1);
     if (!nu->name)
-        return PFAIL(ps, "out of memory");
+        return perr(ps, "out of memory");
     memcpy(nu->name, name, n);
     nu->name[n] = '\0';
     nu->name_len = n;
@@ -182,7 +179,7 @@ static int do_rule(struct pstate *ps, bool pattern, const char *p, const char *e
     const char *kw = pattern ? "pattern" : "topic";
 
     if (!token(&p, end, &a, &an))
-        return PFAIL(ps, "%s: missing topic filter", kw);
+        return perr(ps, "%s: missing topic filter", kw);
     rest(p, end, &f, &fn);
     if (fn == 0) {
         f = a;
@@ -196,11 +193,11 @@ static int do_rule(struct pstate *ps, bool pattern, const char *p, const char *e
     } else if (word(a, an, "deny")) {
         access = 0;
     } else {
-        return PFAIL(ps, "%s: access '%.*s' is not read, write, readwrite or deny", kw,
+        return perr(ps, "%s: access '%.*s' is not read, write, readwrite or deny", kw,
                      (int)(an > 32 ? 32 : an), a);
     }
     if (fn > 65535 || mqtt_topic_filter_check((const uint8_t *)f, fn) != 0)
-        return PFAIL(ps, "%s: '%.*s' is not a valid topic filter", kw,
+        return perr(ps, "%s: '%.*s' is not a valid topic filter", kw,
                      (int)(fn > 200 ? 200 : fn), f);
     struct acl_rule r = { .flen = fn, .line = ps->line, .access = access,
                           .pattern = pattern };
@@ -219,7 +216,7 @@ static int do_rule(struct pstate *ps, bool pattern, const char *p, const char *e
     }
     r.filter = malloc(fn + 1);
     if (!r.filter)
-        return PFAIL(ps, "out of memory");
+        return perr(ps, "out of memory");
     memcpy(r.filter, f, fn);
     r.filter[fn] = '\0';
     struct acl_rule **arr;
@@ -238,7 +235,7 @@ static int do_rule(struct pstate *ps, bool pattern, const char *p, const char *e
     }
     if (grow((void **)arr, cap, *n, sizeof(**arr)) < 0) {
         free(r.filter);
-        return PFAIL(ps, "out of memory");
+        return perr(ps, "out of memory");
     }
     (*arr)[(*n)++] = r;
     return 0;
@@ -256,18 +253,18 @@ static int do_from(struct pstate *ps, const char *p, const char *end)
         char txt[MOAT_CIDR_STRLEN], why[160];
         struct moat_cidr c;
         if (n >= sizeof(txt))
-            return PFAIL(ps, "connect-from: '%.*s...' is too long for a CIDR", 20, t);
+            return perr(ps, "connect-from: '%.*s...' is too long for a CIDR", 20, t);
         memcpy(txt, t, n);
         txt[n] = '\0';
         if (moat_cidr_parse(txt, &c, why, sizeof(why)) < 0)
-            return PFAIL(ps, "connect-from '%s': %s", txt, why);
+            return perr(ps, "connect-from '%s': %s", txt, why);
         if (grow((void **)&u->from, &u->from_cap, u->nfrom, sizeof(*u->from)) < 0)
-            return PFAIL(ps, "out of memory");
+            return perr(ps, "out of memory");
         u->from[u->nfrom++] = c;
         count++;
     }
     if (count == 0)
-        return PFAIL(ps, "connect-from: expected one or more CIDRs");
+        return perr(ps, "connect-from: expected one or more CIDRs");
     return 0;
 }
 
@@ -282,11 +279,11 @@ static int do_clientid(struct pstate *ps, const char *p, const char *end)
 
     rest(p, end, &t, &n);
     if (acl_cidpat_compile(t, n, &c, why, sizeof(why)) < 0)
-        return PFAIL(ps, "%s", why);
+        return perr(ps, "%s", why);
     c.line = ps->line;
     if (grow((void **)&u->cids, &u->cids_cap, u->ncids, sizeof(*u->cids)) < 0) {
         acl_cidpat_free(&c);
-        return PFAIL(ps, "out of memory");
+        return perr(ps, "out of memory");
     }
     u->cids[u->ncids++] = c;
     return 0;
@@ -300,7 +297,7 @@ static int parse_line(struct pstate *ps, const char *s, size_t n)
     if (!token(&p, end, &kw, &kn) || kw[0] == '#')
         return 0;                      /* blank or comment */
     if (memchr(s, '\0', n))
-        return PFAIL(ps, "NUL byte in line");
+        return perr(ps, "NUL byte in line");
     if (word(kw, kn, "topic"))
         return do_rule(ps, false, p, end);
     if (word(kw, kn, "pattern"))
@@ -315,7 +312,7 @@ static int parse_line(struct pstate *ps, const char *s, size_t n)
         return do_from(ps, p, end);
     if (word(kw, kn, "clientid"))
         return do_clientid(ps, p, end);
-    return PFAIL(ps, "unknown keyword '%.*s' (expected topic, pattern, user, "
+    return perr(ps, "unknown keyword '%.*s' (expected topic, pattern, user, "
                  "connect-from or clientid)", (int)(kn > 32 ? 32 : kn), kw);
 }
 

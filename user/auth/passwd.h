@@ -13,8 +13,9 @@
 #include <stdint.h>
 
 /* argon2id parameters moat writes: OWASP's first recommended setting
- * (19 MiB, 2 passes, 1 lane). About 25-60 ms on a gateway-class ARM/x86
- * core; 19 MiB per verification in flight (one per worker thread). */
+ * (19 MiB, 2 passes, 1 lane): about 30 ms on one x86-64 core, a few times
+ * that on small ARM cores; 19 MiB per verification in flight (one per
+ * worker thread). Reasons in docs/security.md. */
 #define PASSWD_ARGON2_M_KIB    19456u
 #define PASSWD_ARGON2_T        2u
 #define PASSWD_ARGON2_P        1u
@@ -73,6 +74,12 @@ const struct passwd_entry *passwd_lookup(const struct passwd_table *t,
 /* False for the dummy entry (for logging only; never skip the verify). */
 bool passwd_entry_known(const struct passwd_entry *e);
 enum passwd_scheme passwd_entry_scheme(const struct passwd_entry *e);
+
+/* For reload: true if both entries are known and hold the same hash
+ * (scheme, parameters, salt and hash). A connected user whose entry in
+ * the new table is unknown was deleted; one whose entry is not equal to
+ * the old one had the password changed. Either may come from any table. */
+bool passwd_entry_equal(const struct passwd_entry *a, const struct passwd_entry *b);
 
 /* Hashes password[0..len) with the entry's scheme and salt and compares in
  * constant time (CRYPTO_memcmp). True only for a known entry and the right

@@ -47,6 +47,8 @@ static int old_open(const char *path, struct old_file *o, char *err, size_t errl
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0 && errno == ENOENT)
             return 0;
+        if (fd < 0 && errno == ELOOP)
+            return fail(err, errlen, "%s: is a symbolic link; give the real path", path);
         if (fd < 0)
             return fail(err, errlen, "%s: %s", path, strerror(errno));
         if (flock(fd, LOCK_EX) < 0 || fstat(fd, &o->st) < 0) {
@@ -110,7 +112,7 @@ static int replace_file(const char *path, const struct old_file *o, const char *
     if (fd < 0)
         return fail(err, errlen, "%s: cannot create temporary file: %s", tmp,
                     strerror(errno));
-    mode_t mode = o->fd >= 0 ? (o->st.st_mode & 07770) : 0600;
+    mode_t mode = o->fd >= 0 ? (o->st.st_mode & 0770) : 0600;
     if (o->fd >= 0 && fchown(fd, o->st.st_uid, o->st.st_gid) < 0 && errno != EPERM)
         goto io_error;
     if (fchmod(fd, mode) < 0)

@@ -224,6 +224,18 @@ bool passwd_entry_known(const struct passwd_entry *e)
     return e && e->known;
 }
 
+/* Contract in passwd.h. Plain memcmp is fine: both sides come from the
+ * broker's own files, no peer input is compared. */
+bool passwd_entry_equal(const struct passwd_entry *a, const struct passwd_entry *b)
+{
+    const struct passwd_hash *x = &a->h, *y = &b->h;
+    return a->known && b->known && x->scheme == y->scheme &&
+           x->iterations == y->iterations && x->m_kib == y->m_kib &&
+           x->t_cost == y->t_cost && x->lanes == y->lanes && x->salt_len == y->salt_len &&
+           x->hash_len == y->hash_len && memcmp(x->salt, y->salt, x->salt_len) == 0 &&
+           memcmp(x->hash, y->hash, x->hash_len) == 0;
+}
+
 enum passwd_scheme passwd_entry_scheme(const struct passwd_entry *e)
 {
     return (enum passwd_scheme)e->h.scheme;

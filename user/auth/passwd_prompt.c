@@ -1,6 +1,7 @@
 /* Password input for moatctl passwd: no-echo terminal prompt or stdin. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +37,19 @@ static void put(int fd, const char *s)
     }
 }
 
+/* The signal that interrupted a no-echo read. Signal handlers can only
+ * talk to the code they interrupt through a static; this one is written
+ * only while a prompt has echo off. */
+static volatile sig_atomic_t caught;
+
+static void on_signal(int sig)
+{
+    caught = sig;
+}
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGTSTP };
+#define NSTOP (sizeof(stop_signals) / sizeof(stop_signals[0]))
+
 /* Reads one line byte by byte (so nothing after the newline is consumed
  * from a shared stdin). Returns its length without "\n" / "\r\n", -1 on
  * read error or EOF before any byte, -2 if longer than max. */
@@ -46,8 +60,10 @@ static long read_line(int fd, char *buf, size_t max)
 
     for (;;) {
         char c;
+        if (caught)
+            return -1;
         ssize_t r = read(fd, &c, 1);
-        if (r < 0 && errno == EINTR)
+        if (r < 0 && errno == EINTR && !caught)
             continue;
         if (r < 0)
             return -1;
@@ -71,25 +87,46 @@ static long read_line(int fd, char *buf, size_t max)
     return (long)n;
 }
 
-/* One prompt and answer; echo off if in_fd is a terminal. */
+/* One prompt and answer; echo off if in_fd is a terminal. Ctrl-C (and
+ * the other stop signals) while echo is off restore the terminal first,
+ * then take their usual effect. */
 static long ask(int in_fd, int out_fd, const char *prompt, char *buf, size_t max)
 {
     struct termios old, quiet;
+    struct sigaction sa = { .sa_handler = on_signal }, prev[NSTOP];
     bool tty = tcgetattr(in_fd, &old) == 0;
     long n;
 
     if (tty) {
+        caught = 0;
+        sigemptyset(&sa.sa_mask);      /* no SA_RESTART: read() returns EINTR */
+        for (size_t i = 0; i < NSTOP; i++)
+            sigaction(stop_signals[i], &sa, &prev[i]);
         quiet = old;
         quiet.c_lflag &= (tcflag_t)~(ECHO | ECHOE | ECHOK);
         quiet.c_lflag |= ECHONL;       /* the user still sees Enter */
-        if (tcsetattr(in_fd, TCSAFLUSH, &quiet) < 0)
+        if (tcsetattr(in_fd, TCSAFLUSH, &quiet) < 0) {
+            for (size_t i = 0; i < NSTOP; i++)
+                sigaction(stop_signals[i], &prev[i], NULL);
             return -1;
+        }
     }
     if (prompt)
         put(out_fd, prompt);
     n = read_line(in_fd, buf, max);
-    if (tty)
+    if (tty) {
         tcsetattr(in_fd, TCSAFLUSH, &old);
+        for (size_t i = 0; i < NSTOP; i++)
+            sigaction(stop_signals[i], &prev[i], NULL);
+        if (caught) {
+            int sig = caught;
+            put(out_fd, "\n");
+            caught = 0;
+            raise(sig);                /* now with the caller's disposition */
+            if (n >= 0)
+                n = -1;                /* SIGTSTP resumed: ask again is up to the caller */
+        }
+    }
     return n;
 }
 

@@ -14,7 +14,9 @@
 #include "broker/conn.h"
 #include "broker/engine.h"
 #include "broker/keepalive.h"
+#include "broker/block.h"
 #include "config.h"
+#include "policy/detect.h"
 #include "net/listener.h"
 #include "tls/tls.h"
 #include "util/log.h"
@@ -47,6 +49,14 @@ void engine_conn_accepted(struct engine *e, int fd, const struct transport *t, v
                           const struct listener *lst, const struct peer_addr *peer)
 {
     struct listener *l = (struct listener *)lst;
+    if (engine_peer_blocked(e, peer)) {
+        char ps[64];
+        e->st.conns_refused_blocked++;
+        log_info("%s refused: source is blocked", peer_str(peer, ps, sizeof ps));
+        t->close(fd, tctx);
+        return;
+    }
+    detect_event(e, DET_CONNECT_FLOOD, NULL, peer, NULL, 0);
     int maxc = l && l->conf ? l->conf->max_connections : -1;
     if (maxc >= 0 && l->n_conns >= (uint64_t)maxc) {
         char ps[64];

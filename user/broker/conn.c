@@ -18,6 +18,8 @@
 #include "config.h"
 #include "mqtt/packet.h"
 #include "net/listener.h"
+#include "policy/detect.h"
+#include "store/persist.h"
 #include "util/log.h"
 
 #define READ_ROUNDS 4        /* reads per readiness event, for fairness */
@@ -140,8 +142,10 @@ void conn_close(struct conn *c, bool abnormal, const char *reason)
     if (e->cfg->connection_messages || c->state != CONN_ACTIVE)
         log_info("%s disconnected: %s", conn_name(c, name, sizeof name), reason);
 
-    /* Best effort for a final CONNACK/error packet; never blocks. */
-    if (!outq_empty(&c->out)) {
+    /* Best effort for a final CONNACK/error packet; never blocks. Not
+     * while the store has uncommitted changes: the queue may hold an ack
+     * of a message not yet on disk. */
+    if (!outq_empty(&c->out) && !persist_pending(e)) {
         uint64_t w = 0;
         outq_flush(&c->out, c->t, c->ev.fd, c->tctx, &w);
         e->st.bytes_sent += w;
@@ -190,6 +194,7 @@ void conn_close(struct conn *c, bool abnormal, const char *reason)
 void conn_violation_str(struct conn *c, const char *stmt)
 {
     c->eng->st.protocol_errors++;
+    detect_event(c->eng, DET_PROTOCOL_ERROR, c, NULL, NULL, 0);
     char why[192];
     snprintf(why, sizeof why, "protocol violation %s", stmt);
     conn_close(c, true, why);
@@ -220,7 +225,15 @@ static size_t process(struct conn *c, const uint8_t *buf, size_t len)
             break;
         c->last_rx_ms = ev_now_ms(c->eng->el);
         c->eng->st.msgs_received++;
+        /* One packet, one store unit: if its state cannot be stored (map
+         * full), nothing it caused is acknowledged. */
+        persist_unit_begin(c->eng);
         dispatch_packet(c, &fh, buf + off + fh.hdr_len);
+        if (persist_unit_end(c->eng) < 0) {
+            outq_clear(&c->out);    /* its acks must not leave */
+            conn_close(c, true, "store full or failing: packet not stored, not acknowledged");
+            break;
+        }
         off += total;
     }
     return off;
@@ -290,6 +303,7 @@ static void conn_read(struct conn *c)
         }
         ssize_t n = c->t->read(c->ev.fd, c->tctx, dst, room);
         if (n == 0) {
+            detect_event(e, DET_ABNORMAL_CLOSE, c, NULL, NULL, 0);
             conn_close(c, true, "connection closed by peer");
             return;
         }
@@ -298,6 +312,7 @@ static void conn_read(struct conn *c)
                 return;
             char why[96];
             snprintf(why, sizeof why, "read error: %s", strerror(errno));
+            detect_event(e, DET_ABNORMAL_CLOSE, c, NULL, NULL, 0);
             conn_close(c, true, why);
             return;
         }
@@ -339,8 +354,17 @@ static void conn_on_event(struct evloop *el, struct ev_handler *h, uint32_t even
     struct conn *c = h->arg;
     if (c->state == CONN_CLOSED)
         return;
-    if (events & EPOLLOUT)
-        conn_flush(c);
+    if (events & EPOLLOUT) {
+        if (persist_pending(c->eng) && !c->dirty) {
+            /* Written by before_sleep after the commit (conn_mark_dirty
+             * skips connections waiting for EPOLLOUT). */
+            c->dirty = true;
+            c->next_dirty = c->eng->dirty;
+            c->eng->dirty = c;
+        } else if (!persist_pending(c->eng)) {
+            conn_flush(c);
+        }
+    }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))
         conn_read(c);
 }

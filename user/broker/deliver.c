@@ -10,6 +10,7 @@
 #include "config.h"
 #include "mqtt/retain.h"
 #include "mqtt/topic_tree.h"
+#include "store/persist.h"
 
 static void on_match(void *owner, uint8_t qos, void *arg)
 {
@@ -50,9 +51,10 @@ static void update_retained(struct engine *e, struct msg *m)
         }
     }
     msg_unref(old);
+    persist_retain(e, m);
 }
 
-void engine_publish(struct engine *e, struct msg *m)
+uint32_t engine_publish(struct engine *e, struct msg *m)
 {
     if (m->retain && e->cfg->retain_available)
         update_retained(e, m);
@@ -66,5 +68,7 @@ void engine_publish(struct engine *e, struct msg *m)
         uint8_t q = m->qos < s->match_qos ? m->qos : s->match_qos;
         session_deliver(e, s, m, q, false);   /* live: RETAIN 0 [MQTT-3.3.1-9] */
     }
+    uint32_t matched = e->n_matched;
     e->n_matched = 0;
+    return matched;
 }

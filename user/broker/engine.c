@@ -18,15 +18,19 @@
 #include "config.h"
 #include "core/workers.h"
 #include "ctl/control.h"
+#include "policy/denylist.h"
+#include "policy/detect.h"
 #include "mqtt/retain.h"
 #include "mqtt/topic_tree.h"
 #include "net/listener.h"
+#include "store/persist.h"
 #include "tls/tls.h"
 #include "util/hash.h"
 #include "util/log.h"
 
 #define TICK_MS 1000
 #define EXPIRY_CHECK_MS 60000
+#define GC_MS 10000
 
 /* Wills of connections closed during this iteration. Publishing can close
  * more connections (write errors), so repeat until none is left. */
@@ -61,13 +65,30 @@ static void flush_dirty(struct engine *e)
     }
 }
 
+/* The iteration's store transaction commits before any output of the
+ * iteration is written: no PUBACK/PUBREC for a stored message leaves
+ * before it is on disk (docs/persistence.md). A failed commit stops the
+ * broker without writing. */
+static bool commit_then_flush(struct engine *e)
+{
+    if (persist_commit(e) < 0) {
+        e->stopping = true;
+        ev_stop(e->el);
+        return false;
+    }
+    flush_dirty(e);
+    return true;
+}
+
 static void before_sleep(struct evloop *el, void *arg)
 {
     struct engine *e = arg;
+    bool ok;
     do
-        flush_dirty(e);
-    while (publish_wills(e));
-    flush_dirty(e);
+        ok = commit_then_flush(e);
+    while (ok && publish_wills(e));
+    if (ok)
+        commit_then_flush(e);
     while (e->dead) {
         struct conn *c = e->dead;
         e->dead = c->next;
@@ -100,6 +121,12 @@ static void on_tick(struct evloop *el, struct ev_timer *t)
     if (e->cfg->sys_interval && now - e->last_sys_ms >= (uint64_t)e->cfg->sys_interval * 1000u) {
         e->last_sys_ms = now;
         sys_publish(e);
+    }
+    if (now - e->last_gc_ms >= GC_MS) {
+        e->last_gc_ms = now;
+        engine_filter_gc(e);
+        denylist_gc(e->deny, now);
+        detector_gc(e->det, now);
     }
     if (now - e->last_expiry_ms >= EXPIRY_CHECK_MS) {
         e->last_expiry_ms = now;
@@ -139,11 +166,17 @@ struct engine *engine_new(const struct moat_config *cfg, char *err, size_t errle
     e->sig.fd = e->wake.fd = -1;
     pthread_mutex_init(&e->post_lock, NULL);
     e->el = ev_new();
+    e->det = detector_new(e->seed ^ 0x7f4a7c15u, 0);
+    e->deny = denylist_new(e->seed ^ 0x2545f491u, 0);
     e->subs = topic_tree_new(e->seed);
     e->retained = retain_new(e->seed ^ 0x5bd1e995u);
     e->listeners = calloc(cfg->n_listeners ? cfg->n_listeners : 1, sizeof *e->listeners);
-    if (!e->el || !e->subs || !e->retained || !e->listeners) {
+    if (!e->el || !e->subs || !e->retained || !e->listeners || !e->det || !e->deny) {
         snprintf(err, errlen, "out of memory");
+        engine_free(e);
+        return NULL;
+    }
+    if (persist_open(e, err, errlen) < 0) {
         engine_free(e);
         return NULL;
     }
@@ -160,6 +193,11 @@ struct engine *engine_new(const struct moat_config *cfg, char *err, size_t errle
         e->n_listeners = i + 1;
         log_notice("listening on %s port %u", cfg->listeners[i].bind_address
                    ? cfg->listeners[i].bind_address : "all addresses", e->listeners[i].port);
+    }
+
+    if (engine_filter_open(e, err, errlen) < 0) {
+        engine_free(e);
+        return NULL;
     }
 
     sigset_t ss;
@@ -229,6 +267,7 @@ void engine_free(struct engine *e)
         engine_on_wake(e->el, &e->wake, 0);
     control_close(e->ctl);
     e->ctl = NULL;
+    engine_filter_close(e);
     while (e->conns)
         conn_close(e->conns, false, "broker shutting down");
     for (struct conn *c = e->dead; c; c = c->next) {
@@ -237,6 +276,7 @@ void engine_free(struct engine *e)
     }
     if (e->el)
         before_sleep(e->el, e);
+    persist_close(e);      /* sessions below are freed, not deleted from the store */
     for (uint32_t b = 0; b < e->sess_cap; b++)
         while (e->sess_tab[b])
             session_destroy(e, e->sess_tab[b]);
@@ -249,6 +289,8 @@ void engine_free(struct engine *e)
     topic_tree_free(e->subs);
     retain_free(e->retained, msg_unref_void);
     free(e->matched);
+    detector_free(e->det);
+    denylist_free(e->deny);
     if (e->sig.fd >= 0)
         close(e->sig.fd);
     if (e->wake.fd >= 0)

@@ -22,7 +22,12 @@ struct peer_addr;
 struct listener;
 struct msg;
 struct workers;
+struct detector;
+struct denylist;
+struct xdp_filter;
+struct moat_cidr;
 struct control;
+struct store;
 
 /* Work posted by other threads (handshake and hashing workers), run on
  * the engine thread. */
@@ -50,6 +55,7 @@ struct engine {
 
     struct topic_tree   *subs;
     struct retain_store *retained;
+    struct store        *store;          /* persistence (store/persist.h), NULL if off */
 
     struct session     **matched;        /* fan-out scratch */
     uint32_t             n_matched, cap_matched;
@@ -60,6 +66,7 @@ struct engine {
     struct ev_timer      tick;           /* 1 s housekeeping and $SYS */
     uint64_t             last_sys_ms;
     uint64_t             last_expiry_ms;
+    uint64_t             last_gc_ms;
 
     struct ev_handler    sig;            /* signalfd */
     struct ev_handler    wake;           /* eventfd for posted work */
@@ -67,6 +74,10 @@ struct engine {
     struct posted       *posted, *posted_tail;
     struct workers      *workers;        /* TLS handshakes, password hashing */
     struct control      *ctl;            /* control socket, NULL if off */
+    struct detector     *det;            /* abnormal-behaviour detection */
+    struct denylist     *deny;           /* userspace blocks: sources, client ids, usernames */
+    struct xdp_filter   *xdp;            /* the XDP filter, NULL when not loaded */
+    struct ev_handler    xdp_ev;         /* its ring buffer */
     bool                 stopping;
     uint8_t              rbuf[65536];    /* shared read buffer */
 };
@@ -96,12 +107,23 @@ void engine_conn_accepted(struct engine *e, int fd, const struct transport *t, v
                           const struct listener *lst, const struct peer_addr *peer);
 /* Publishes m (as received from a client or a Will or $SYS): retained
  * store update when m->retain, then fan-out to matching subscribers. */
-void engine_publish(struct engine *e, struct msg *m);
+uint32_t engine_publish(struct engine *e, struct msg *m);   /* sessions matched */
 int  engine_listen(struct engine *e, struct listener *l);                     /* accept.c */
 void engine_on_wake(struct evloop *el, struct ev_handler *h, uint32_t events); /* accept.c */
 void sys_publish(struct engine *e);                                           /* sys_stats.c */
 /* SIGHUP and `moatctl reload`: re-reads TLS material (and, later, password
  * and ACL files) for new connections. 0, or -1 with err (old state kept). */
 int  engine_reload(struct engine *e, char *err, size_t errlen);
+/* Writes a block into the XDP blocklist when the filter is loaded
+ * (edge.c); a no-op otherwise. */
+void engine_filter_block(struct engine *e, const struct moat_cidr *c, uint32_t ttl_s, uint32_t reason);
+/* Loads the XDP filter and attaches it to the configured interfaces
+ * (nothing when none is configured). 0, or -1 with err. */
+int  engine_filter_open(struct engine *e, char *err, size_t errlen);
+void engine_filter_close(struct engine *e);
+/* Periodic: expired blocks out of the maps. */
+void engine_filter_gc(struct engine *e);
+/* Is p on the XDP allowlist (operators' hosts)? false without the filter. */
+bool engine_filter_allows(const struct engine *e, const struct peer_addr *p);
 
 #endif

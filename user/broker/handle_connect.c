@@ -14,6 +14,9 @@
 #include "config.h"
 #include "net/listener.h"
 #include "mqtt/packet.h"
+#include "policy/denylist.h"
+#include "policy/detect.h"
+#include "store/persist.h"
 #include "util/hash.h"
 #include "util/log.h"
 
@@ -68,10 +71,21 @@ int handle_connect(struct conn *c, const struct mqtt_packet *p)
     /* 3.1.1 cannot tell a client which keepalive to use: refuse, as mosquitto. */
     if (cfg->max_keepalive && k->keepalive > cfg->max_keepalive)
         return refuse(c, MQTT_CONNACK_ID_REJECTED, "keepalive above max_keepalive");
+    uint64_t now = ev_now_ms(e->el);
+    if (denylist_name_blocked(e->deny, DENY_CLIENT_ID, (const char *)id, idlen, now))
+        return refuse(c, MQTT_CONNACK_ID_REJECTED, "client id is blocked");
+    if (k->has_username &&
+        denylist_name_blocked(e->deny, DENY_USERNAME, (const char *)k->username.p, k->username.len, now))
+        return refuse(c, MQTT_CONNACK_NOT_AUTHORIZED, "username is blocked");
     uint8_t rc = authenticate(c, k);
-    if (rc != MQTT_CONNACK_ACCEPTED)
+    if (rc != MQTT_CONNACK_ACCEPTED) {
+        detect_event(e, DET_AUTH_FAILURE, c, NULL, NULL, 0);
+        if (k->has_username)
+            detect_event(e, DET_AUTH_FAILURE_USER, c, NULL, (const char *)k->username.p,
+                         k->username.len);
         return refuse(c, rc, rc == MQTT_CONNACK_BAD_AUTH ? "bad user name or password"
                                                          : "anonymous access not allowed");
+    }
 
     /* Takeover [MQTT-3.1.4-2]: the existing connection is closed first;
      * closing it may end its session (clean session 1). */
@@ -117,6 +131,8 @@ int handle_connect(struct conn *c, const struct mqtt_packet *p)
     c->state = CONN_ACTIVE;
     if (++e->st.clients_connected > e->st.clients_maximum)
         e->st.clients_maximum = e->st.clients_connected;
+    if (!present)
+        persist_session_save(e, s);    /* clean session 0 only */
     send_connack(c, present, MQTT_CONNACK_ACCEPTED);
     keepalive_start(c);
 

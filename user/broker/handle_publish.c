@@ -11,6 +11,8 @@
 #include "broker/send.h"
 #include "broker/session.h"
 #include "mqtt/packet.h"
+#include "policy/detect.h"
+#include "store/persist.h"
 #include "util/log.h"
 
 static void publish_in(struct conn *c, const struct mqtt_publish *pub)
@@ -30,7 +32,9 @@ static void publish_in(struct conn *c, const struct mqtt_publish *pub)
         e->st.pub_dropped++;
         return;
     }
-    engine_publish(e, m);
+    detect_topic(e, c, pub->topic.p, pub->topic.len);
+    if (engine_publish(e, m) == 0)
+        detect_event(e, DET_UNDELIVERABLE, c, NULL, NULL, 0);
     msg_unref(m);
 }
 
@@ -52,8 +56,10 @@ int handle_publish(struct conn *c, const struct mqtt_packet *p)
             conn_close(c, true, "out of memory for QoS 2 state");
             return 0;
         }
-        if (r == 1)
+        if (r == 1) {
+            persist_rx2(c->eng, c->s, pub->pid, true);
             publish_in(c, pub);
+        }
         send_ack(c, MQTT_PUBREC, pub->pid);
         return 0;
     }
@@ -64,7 +70,8 @@ int handle_pubrel(struct conn *c, const struct mqtt_packet *p)
 {
     /* PUBCOMP even for an unknown id: the client may be resending after
      * we already completed [MQTT-4.3.3-1]. */
-    session_rx2_del(c->s, p->u.pid);
+    if (session_rx2_del(c->s, p->u.pid))
+        persist_rx2(c->eng, c->s, p->u.pid, false);
     send_ack(c, MQTT_PUBCOMP, p->u.pid);
     return 0;
 }

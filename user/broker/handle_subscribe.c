@@ -12,6 +12,8 @@
 #include "mqtt/packet.h"
 #include "mqtt/retain.h"
 #include "mqtt/topic_tree.h"
+#include "policy/detect.h"
+#include "store/persist.h"
 #include "util/log.h"
 
 #define MAX_GRANTED_QOS 2
@@ -57,9 +59,11 @@ int handle_subscribe(struct conn *c, const struct mqtt_packet *p)
             g = MQTT_SUBACK_FAILURE;
         }
         rcs[i++] = g;
+        detect_topic(e, c, flt.p, flt.len);
         log_msg(LOG_T_SUBSCRIBE, "%s subscribed to '%.*s' qos %u (granted %u)",
                 conn_name(c, name, sizeof name), (int)flt.len, (const char *)flt.p, qos, g);
     }
+    persist_session_save(e, s);
     /* SUBACK is encoded straight into the output queue. */
     uint8_t *w = outq_reserve(&c->out, max);
     size_t n = w ? mqtt_encode_suback(w, max, f->pid, rcs, i) : 0;

@@ -7,6 +7,7 @@
 #include "broker/session.h"
 #include "mqtt/packet.h"
 #include "mqtt/topic_tree.h"
+#include "store/persist.h"
 #include "util/log.h"
 
 int handle_unsubscribe(struct conn *c, const struct mqtt_packet *p)
@@ -22,6 +23,7 @@ int handle_unsubscribe(struct conn *c, const struct mqtt_packet *p)
         log_msg(LOG_T_UNSUBSCRIBE, "%s unsubscribed from '%.*s'",
                 conn_name(c, name, sizeof name), (int)flt.len, (const char *)flt.p);
     }
+    persist_session_save(e, c->s);
     send_ack(c, MQTT_UNSUBACK, f->pid);
     return 0;
 }

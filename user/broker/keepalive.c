@@ -3,6 +3,7 @@
 #include "broker/conn.h"
 #include "broker/engine.h"
 #include "config.h"
+#include "policy/detect.h"
 
 static void fire(struct evloop *el, struct ev_timer *t)
 {
@@ -10,6 +11,7 @@ static void fire(struct evloop *el, struct ev_timer *t)
     struct engine *e = c->eng;
     if (c->state == CONN_NEW) {
         e->st.connect_timeouts++;
+        detect_event(e, DET_SILENT, c, NULL, NULL, 0);
         conn_close(c, true, "no CONNECT within moat_connect_timeout");
         return;
     }
@@ -18,6 +20,7 @@ static void fire(struct evloop *el, struct ev_timer *t)
     uint64_t deadline = c->last_rx_ms + (uint64_t)c->keepalive * 1500u;
     if (ev_now_ms(el) >= deadline) {
         e->st.keepalive_timeouts++;
+        detect_event(e, DET_SILENT, c, NULL, NULL, 0);
         conn_close(c, true, "keepalive expired (1.5 x keepalive without a packet) [MQTT-3.1.2-24]");
         return;
     }

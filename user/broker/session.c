@@ -12,10 +12,13 @@
 #include "broker/send.h"
 #include "config.h"
 #include "mqtt/topic_tree.h"
+#include "policy/detect.h"
+#include "store/persist.h"
 #include "util/log.h"
 
 void session_destroy(struct engine *e, struct session *s)
 {
+    persist_session_drop(e, s);
     for (uint32_t i = 0; i < s->n_subs; i++) {
         topic_tree_remove(e->subs, (const uint8_t *)s->subs[i].filter, s->subs[i].len, s);
         free(s->subs[i].filter);
@@ -29,6 +32,7 @@ void session_destroy(struct engine *e, struct session *s)
     free(s->q);
     free(s->rx2);
     msg_unref(s->will);
+    det_topics_free(s->det_topics);
     session_unlink(e, s);
     free(s->username);
     free(s->client_id);
@@ -150,6 +154,7 @@ static int queue_push(struct engine *e, struct session *s, struct msg *m, uint8_
     s->q[(s->q_head + s->q_len) % s->q_cap] = (struct qentry){ .m = msg_ref(m), .qos = qos, .retain = retain };
     s->q_len++;
     s->q_bytes += m->payload_len;
+    persist_append(e, s, m, qos, retain, PERSIST_QUEUED, 0);
     return 0;
 }
 
@@ -161,6 +166,7 @@ static void drain(struct engine *e, struct session *s)
         if (q->qos > 0 && s->n_inf >= window(e))
             break;
         struct qentry qe = *q;
+        uint16_t idx = s->n_inf;      /* the queue head's place in the stored list */
         s->q_head = (s->q_head + 1) % s->q_cap;
         s->q_len--;
         s->q_bytes -= qe.m->payload_len;
@@ -168,6 +174,10 @@ static void drain(struct engine *e, struct session *s)
             send_publish(s->conn, qe.m, 0, false, qe.retain, 0);
         else if (send_inflight(e, s, qe.m, qe.qos, qe.retain) < 0)
             e->st.oom++;
+        if (s->n_inf > idx)
+            persist_update(e, s, idx, s->inf[idx].state, s->inf[idx].pid);
+        else
+            persist_remove(e, s, idx);
         msg_unref(qe.m);
     }
     if (!s->q_len)
@@ -198,10 +208,13 @@ void session_deliver(struct engine *e, struct session *s, struct msg *m, uint8_t
         return;
     }
     if (online(s) && !s->q_len && s->n_inf < window(e)) {
+        uint16_t n = s->n_inf;
         if (send_inflight(e, s, m, qos, retain) < 0) {
             e->st.oom++;
             e->st.pub_dropped++;
         }
+        if (s->n_inf > n)
+            persist_append(e, s, m, qos, retain, s->inf[n].state, s->inf[n].pid);
         return;
     }
     queue_push(e, s, m, qos, retain);
@@ -232,6 +245,7 @@ bool session_puback(struct engine *e, struct session *s, uint16_t pid)
     int i = find_inf(s, pid, INF_WAIT_PUBACK);
     if (i < 0)
         return false;
+    persist_remove(e, s, (uint32_t)i);
     remove_inf(s, i);
     drain(e, s);
     return true;
@@ -245,6 +259,7 @@ bool session_pubrec(struct engine *e, struct session *s, uint16_t pid)
     msg_unref(s->inf[i].m);      /* the payload is no longer needed [MQTT-4.3.3] */
     s->inf[i].m = NULL;
     s->inf[i].state = INF_WAIT_PUBCOMP;
+    persist_update(e, s, (uint32_t)i, INF_WAIT_PUBCOMP, pid);
     return true;
 }
 
@@ -253,6 +268,7 @@ bool session_pubcomp(struct engine *e, struct session *s, uint16_t pid)
     int i = find_inf(s, pid, INF_WAIT_PUBCOMP);
     if (i < 0)
         return false;
+    persist_remove(e, s, (uint32_t)i);
     remove_inf(s, i);
     drain(e, s);
     return true;

@@ -11,6 +11,7 @@
 struct msg;
 struct conn;
 struct engine;
+struct det_topics;
 
 enum inflight_state {
     INF_WAIT_PUBACK,     /* QoS 1 sent */
@@ -66,6 +67,7 @@ struct session {
     uint64_t         match_gen;     /* fan-out de-duplication */
     uint8_t          match_qos;
     uint64_t         offline_since_ms;
+    struct det_topics *det_topics;  /* topic-scan window (policy/detect.c) */
 };
 
 /* Session table keyed by client id. */

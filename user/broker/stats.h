@@ -8,6 +8,7 @@ struct broker_stats {
     uint64_t start_ms;
     uint64_t conns_accepted;
     uint64_t conns_refused_limit;     /* max_connections */
+    uint64_t conns_refused_blocked;   /* source on moatd's denylist */
     uint64_t clients_connected;       /* current, CONNACK 0 sent */
     uint64_t clients_maximum;
     uint64_t msgs_received, msgs_sent;

@@ -1,12 +1,15 @@
 /* The control commands moatd answers, one table. Replies are one line:
  * "ok", "ok TEXT", "ok {JSON}" or "error MESSAGE". */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "broker/conn.h"
 #include "broker/engine.h"
+#include "broker/block.h"
 #include "broker/kick.h"
+#include "moat_abi.h"
 #include "broker/session.h"
 #include "ctl/control.h"
 #include "util/log.h"
@@ -16,11 +19,15 @@
 
 typedef char *(*cmd_fn)(struct engine *e, char *args);
 
-static char *reply(const char *fmt, const char *a)
+__attribute__((format(printf, 1, 2)))
+static char *reply(const char *fmt, ...)
 {
-    struct strbuf b = { 0 };
-    sb_printf(&b, fmt, a);
-    return sb_take(&b);
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return strdup(buf);
 }
 
 static char *cmd_ping(struct engine *e, char *args)
@@ -33,11 +40,13 @@ static char *cmd_stats(struct engine *e, char *args)
     const struct broker_stats *s = &e->st;
     struct strbuf b = { 0 };
     sb_printf(&b, "ok {\"uptime_s\":%llu,\"clients_connected\":%llu,\"clients_maximum\":%llu,"
-              "\"sessions\":%u,\"connections\":%llu,\"conns_accepted\":%llu,\"conns_refused_limit\":%llu,",
+              "\"sessions\":%u,\"connections\":%llu,\"conns_accepted\":%llu,\"conns_refused_limit\":%llu,"
+              "\"conns_refused_blocked\":%llu,",
               (unsigned long long)((ev_now_ms(e->el) - s->start_ms) / 1000u),
               (unsigned long long)s->clients_connected, (unsigned long long)s->clients_maximum,
               e->n_sessions, (unsigned long long)e->n_conns, (unsigned long long)s->conns_accepted,
-              (unsigned long long)s->conns_refused_limit);
+              (unsigned long long)s->conns_refused_limit,
+              (unsigned long long)s->conns_refused_blocked);
     sb_printf(&b, "\"msgs_received\":%llu,\"msgs_sent\":%llu,\"pub_received\":%llu,\"pub_sent\":%llu,"
               "\"pub_dropped\":%llu,\"queue_overflow\":%llu,\"bytes_received\":%llu,\"bytes_sent\":%llu,",
               (unsigned long long)s->msgs_received, (unsigned long long)s->msgs_sent,
@@ -111,25 +120,83 @@ static char *cmd_kick(struct engine *e, char *args)
     return reply("error kick: unknown target '%s' (client or ip)", what);
 }
 
-/* block add CIDR [ttl=NS] [reason=R]: moatctl already wrote the map;
- * moatd closes the live connections from that source at once. */
+/* Options after the operand: ttl=NS (0 or absent: permanent), reason=N|NAME. */
+static int block_opts(char *rest, uint64_t *ttl_ns, uint32_t *reason, char *err, size_t errlen)
+{
+    *ttl_ns = 0;
+    *reason = MOAT_REASON_MANUAL;
+    for (char *tok = strtok(rest, " "); tok; tok = strtok(NULL, " ")) {
+        char *end;
+        if (!strncmp(tok, "ttl=", 4)) {
+            *ttl_ns = strtoull(tok + 4, &end, 10);
+            if (end == tok + 4 || *end) {
+                snprintf(err, errlen, "bad ttl '%s'", tok + 4);
+                return -1;
+            }
+        } else if (!strncmp(tok, "reason=", 7)) {
+            if (moat_reason_parse(tok + 7, reason, err, errlen) < 0)
+                return -1;
+        } else {
+            snprintf(err, errlen, "unknown option '%s'", tok);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* block add CIDR [ttl=NS] [reason=R]: moatctl already wrote the XDP map;
+ * moatd records the block in its own denylist (enforced at accept even
+ * without XDP) and closes the source's live connections at once.
+ * block client ID / block user NAME [ttl=NS]: refused at CONNECT. */
 static char *cmd_block(struct engine *e, char *args)
 {
     char *verb = strtok(args, " ");
+    char *arg = strtok(NULL, " ");
+    char *rest = strtok(NULL, "");
+    char err[160];
+    uint64_t ttl_ns;
+    uint32_t reason;
+    uint64_t now = ev_now_ms(e->el);
     if (!verb)
-        return strdup("error usage: block add|del|flush ...");
-    if (!strcmp(verb, "add")) {
-        char *cidr = strtok(NULL, " ");
+        return strdup("error usage: block add|del CIDR, block flush, block client|user NAME, "
+                      "block unclient|unuser NAME");
+    if (!strcmp(verb, "flush")) {
+        size_t n = denylist_flush_ip(e->deny);
+        log_notice("control: block flush (%zu userspace entries)", n);
+        return strdup("ok");
+    }
+    if (!arg)
+        return reply("error block %s: argument missing", verb);
+    if (!strcmp(verb, "add") || !strcmp(verb, "del")) {
         struct moat_cidr c;
-        char err[128];
-        if (!cidr || moat_cidr_parse(cidr, &c, err, sizeof err) < 0)
-            return reply("error block add: %s", cidr ? err : "CIDR missing");
-        log_notice("control: block add %s: closing its live connections", cidr);
+        if (moat_cidr_parse(arg, &c, err, sizeof err) < 0)
+            return reply("error block: %s", err);
+        if (!strcmp(verb, "del")) {
+            denylist_del_ip(e->deny, c.family, c.addr, c.prefixlen);
+            log_notice("control: block del %s", arg);
+            return strdup("ok");
+        }
+        if (block_opts(rest, &ttl_ns, &reason, err, sizeof err) < 0)
+            return reply("error block add: %s", err);
+        uint64_t exp = ttl_ns ? now + (ttl_ns + 999999u) / 1000000u : 0;
+        if (denylist_add_ip(e->deny, c.family, c.addr, c.prefixlen, exp, reason) < 0)
+            return strdup("error block add: moatd's denylist is full");
+        log_notice("control: block add %s: closing its live connections", arg);
         return kicked(kick_cidr(e, &c, "source blocked by operator (moatctl block add)"));
     }
-    if (!strcmp(verb, "del") || !strcmp(verb, "flush"))
-        return strdup("ok");
-    return reply("error block: unknown verb '%s'", verb);
+    bool client = !strcmp(verb, "client") || !strcmp(verb, "unclient");
+    if (!client && strcmp(verb, "user") && strcmp(verb, "unuser"))
+        return reply("error block: unknown verb '%s'", verb);
+    enum deny_name_kind k = client ? DENY_CLIENT_ID : DENY_USERNAME;
+    if (verb[0] == 'u' && verb[1] == 'n') {
+        bool found = denylist_del_name(e->deny, k, arg, strlen(arg));
+        return strdup(found ? "ok" : "error not blocked");
+    }
+    if (block_opts(rest, &ttl_ns, &reason, err, sizeof err) < 0)
+        return reply("error block: %s", err);
+    engine_block_name(e, k, arg, strlen(arg), (uint32_t)(ttl_ns / 1000000000ull),
+                      client ? "client id blocked by operator" : "username blocked by operator");
+    return strdup("ok");
 }
 
 static char *cmd_reload(struct engine *e, char *args)

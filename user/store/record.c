@@ -160,6 +160,10 @@ int rec_open(const struct rec_key *k, const char *db, const void *lkey, size_t l
             snprintf(err, errlen, "unencrypted record in a store opened with a key");
             return -1;
         }
+        if (id) {
+            snprintf(err, errlen, "unencrypted record with key id %08x (damaged)", id);
+            return -1;
+        }
         if (rlen < REC_HDR + 4) {
             snprintf(err, errlen, "truncated record (%zu bytes)", rlen);
             return -1;

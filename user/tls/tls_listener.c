@@ -1,6 +1,7 @@
 /* A TLS listener: its SSL_CTX (swapped on reload), whether the kernel
  * offers kTLS, and the hand-off of accepted sockets to the handshake
  * workers. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,7 +51,14 @@ struct tls_listener *tls_listener_new(struct engine *e, const struct listener_co
         tls_listener_free(tl);
         return NULL;
     }
+    /* Threads inherit the creator's signal mask; the engine blocks its
+     * signals (for signalfd) only later, so a worker created now would
+     * take SIGHUP/SIGTERM and die of it. Block all for the creation. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     tl->workers = engine_workers(e);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!tl->workers) {
         snprintf(err, errlen, "%s:%d: listener %u: cannot start handshake workers",
                  lc->file ? lc->file : "?", lc->line, lc->port);

@@ -71,7 +71,7 @@ int moat_maps_open_pinned(struct moat_maps *m, const char *root, char *err, size
 
 uint64_t moat_maps_now(const struct moat_maps *m)
 {
-    struct moat_config cfg;
+    struct moat_xdp_config cfg;
     uint32_t k = 0;
     if (m->config >= 0 && bpf_map_lookup_elem(m->config, &k, &cfg) == 0 && cfg.now_override)
         return cfg.now_override;
@@ -205,14 +205,15 @@ static int lpm_walk(int fd, int family, size_t vsz,
                     int (*cb)(const struct moat_cidr *, const void *, void *), void *arg,
                     char *err, size_t errlen)
 {
+    uint8_t val[64];
+    if (vsz > sizeof(val))
+        return fail(err, errlen, "map fd %d: value size %zu unexpected", fd, vsz);
     size_t ksz = family == 4 ? sizeof(struct moat_lpm4_key) : sizeof(struct moat_lpm6_key);
     void *keys;
     size_t n;
     if (collect_keys(fd, ksz, &keys, &n, err, errlen) < 0)
         return -1;
-    uint8_t val[64];
-    int rc = 0;
-    for (size_t i = 0; i < n && vsz <= sizeof(val); i++) {
+    for (size_t i = 0; i < n; i++) {
         const void *k = (const uint8_t *)keys + i * ksz;
         if (bpf_map_lookup_elem(fd, k, val) != 0)
             continue;                 /* deleted meanwhile */
@@ -222,7 +223,7 @@ static int lpm_walk(int fd, int family, size_t vsz,
             break;
     }
     free(keys);
-    return rc;
+    return 0;
 }
 
 struct block_adapter { moat_block_cb cb; void *arg; };
@@ -318,7 +319,7 @@ int moat_maps_allow_add(struct moat_maps *m, const struct moat_cidr *c, char *er
     return 0;
 }
 
-int moat_maps_config_get(struct moat_maps *m, struct moat_config *cfg, char *err, size_t errlen)
+int moat_maps_config_get(struct moat_maps *m, struct moat_xdp_config *cfg, char *err, size_t errlen)
 {
     uint32_t k = 0;
     if (bpf_map_lookup_elem(m->config, &k, cfg) != 0)
@@ -326,7 +327,7 @@ int moat_maps_config_get(struct moat_maps *m, struct moat_config *cfg, char *err
     return 0;
 }
 
-int moat_maps_config_set(struct moat_maps *m, const struct moat_config *cfg,
+int moat_maps_config_set(struct moat_maps *m, const struct moat_xdp_config *cfg,
                          char *err, size_t errlen)
 {
     if (cfg->n_ports > MOAT_MAX_PORTS)

@@ -53,11 +53,11 @@ typedef int (*moat_allow_cb)(const struct moat_cidr *c, const struct moat_allow_
 int moat_maps_allow_list(struct moat_maps *m, moat_allow_cb cb, void *arg,
                          char *err, size_t errlen);
 
-int moat_maps_config_get(struct moat_maps *m, struct moat_config *cfg, char *err, size_t errlen);
+int moat_maps_config_get(struct moat_maps *m, struct moat_xdp_config *cfg, char *err, size_t errlen);
 /* Writes the record as is (the program reads it per packet). Validates:
  * n_ports <= MOAT_MAX_PORTS, ipv6_prefix <= 128, block_mode known,
  * rate/burst <= MOAT_MAX_RATE. */
-int moat_maps_config_set(struct moat_maps *m, const struct moat_config *cfg,
+int moat_maps_config_set(struct moat_maps *m, const struct moat_xdp_config *cfg,
                          char *err, size_t errlen);
 
 /* Sums the per-CPU counters into *out. */

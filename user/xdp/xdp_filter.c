@@ -498,7 +498,7 @@ int xdp_filter_attached(const struct xdp_filter *f, size_t i, const char **ifnam
 int xdp_filter_set_ports(struct xdp_filter *f, const uint16_t *ports, size_t n,
                          char *err, size_t errlen)
 {
-    struct moat_config cfg;
+    struct moat_xdp_config cfg;
     if (moat_maps_config_get(&f->maps, &cfg, err, errlen) < 0)
         return -1;
     uint32_t k = 0;
@@ -524,7 +524,7 @@ int xdp_filter_set_rate(struct xdp_filter *f, uint32_t rate, uint32_t burst,
                         uint32_t ipv6_prefix, enum moat_block_mode mode,
                         char *err, size_t errlen)
 {
-    struct moat_config cfg;
+    struct moat_xdp_config cfg;
     if (moat_maps_config_get(&f->maps, &cfg, err, errlen) < 0)
         return -1;
     cfg.syn_rate = rate;

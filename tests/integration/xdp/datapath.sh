@@ -14,14 +14,49 @@ setup_net
 start_listener
 got=$(ctl -j attach vs "$MODE")
 echo "$got" | grep -q "\"mode\":\"$MODE\"" || fail "attach vs $MODE: $got"
+[ "$(xdp_prog_on_vs)" = moat_xdp ] || fail "bpftool does not show moat_xdp on vs"
 pass "attached in $MODE mode"
 ctl rate set --rate 1 --burst 5 --ports 1883 >/dev/null
 
 connect_ok 198.18.0.3 198.18.0.2 || fail "good client cannot connect before the flood"
 
+# Bad input: exit 2 and no map touched.
+before=$(bpftool map dump pinned "$PIN/block4"; bpftool map dump pinned "$PIN/block6")
+for bad in "198.18.0.0/33" "198.18.0.1/24" "2001:2::/129" "banana"; do
+    rc=0; ctl block add "$bad" --ttl 10m >/dev/null 2>&1 || rc=$?
+    [ $rc -eq 2 ] || fail "block add $bad: exit $rc, expected 2"
+done
+rc=0; ctl block add 198.18.0.0/24 --ttl 10y >/dev/null 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "bad duration: exit $rc"
+rc=0; ctl block add 198.18.0.0/24 --reason nope >/dev/null 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "bad reason: exit $rc"
+after=$(bpftool map dump pinned "$PIN/block4"; bpftool map dump pinned "$PIN/block6")
+[ "$before" = "$after" ] || fail "bad input changed the blocklist"
+pass "bad address/prefix/duration/reason: exit 2, maps untouched"
+
+# Control socket: moatctl tells a running moatd (a socat stand-in here).
+SOCKDIR=$(mktemp -d)
+nsenter --net=/run/netns/"$NS" socat UNIX-LISTEN:"$SOCKDIR"/s.sock,fork \
+    SYSTEM:"read l; echo \"\$l\" >> $SOCKDIR/lines; echo ok kicked 0" </dev/null >/dev/null 2>&1 &
+BG_PIDS="$BG_PIDS $!"
+for _ in $(seq 50); do [ -S "$SOCKDIR"/s.sock ] && break; sleep 0.1; done
+in_s "$MOATCTL" --pin-path "$PIN" -s "$SOCKDIR"/s.sock block add 198.18.0.99 --ttl 10m \
+    --reason scanner || fail "block add with control socket"
+in_s "$MOATCTL" --pin-path "$PIN" -s "$SOCKDIR"/s.sock block del 198.18.0.99 \
+    || fail "block del with control socket"
+grep -qx "block add 198.18.0.99/32 ttl=600000000000 reason=scanner" "$SOCKDIR"/lines \
+    || fail "control line: $(cat "$SOCKDIR"/lines)"
+grep -qx "block del 198.18.0.99/32" "$SOCKDIR"/lines || fail "control line: $(cat "$SOCKDIR"/lines)"
+rc=0; in_s "$MOATCTL" --pin-path "$PIN" -s "$SOCKDIR"/none.sock block add 198.18.0.98 \
+    >/dev/null 2>&1 || rc=$?
+[ $rc -eq 1 ] || fail "unreachable explicit -s: exit $rc, expected 1"
+ctl block del 198.18.0.98 >/dev/null
+rm -rf "$SOCKDIR"
+pass "control socket lines sent"
+
 # Bounded flood: 3000 SYNs at ~1500/s (2 s at most, killed at 10 s).
-in_c timeout 10 hping3 -q -S -p 1883 -c 3000 -i u600 -a 198.18.0.1 198.18.0.2 \
-    >/dev/null 2>&1 &
+nsenter --net=/run/netns/"$NC" timeout 10 hping3 -q -S -p 1883 -c 3000 -i u600 \
+    -a 198.18.0.1 198.18.0.2 </dev/null >/dev/null 2>&1 &
 FLOOD=$!
 BG_PIDS="$BG_PIDS $FLOOD"
 sleep 0.5
@@ -35,6 +70,20 @@ passed=$(stat_of pass_syn)
 [ "${passed:-0}" -le 40 ] || fail "flood: $passed SYNs passed, burst is 5"
 pass "flood: $drops SYNs dropped, $passed passed"
 ctl -j stats | grep -q '"events_sent":[1-9]' || fail "no rate event emitted"
+
+# IPv6 flood with our own raw sender: the /64 of 2001:2::1 is limited (and
+# 2001:2::3 shares that /64, so it is tested with another prefix length).
+SF=$(mktemp -d)
+cc -std=c11 -D_GNU_SOURCE -O2 -o "$SF"/synflood "$(dirname "$0")"/synflood.c
+d0=$(stat_of drop_rate)
+ctl rate set --ipv6-prefix 128 >/dev/null
+sent=$(in_c timeout 15 "$SF"/synflood 2001:2::1 2001:2::2 1883 1000 2000)
+rm -rf "$SF"
+d1=$(stat_of drop_rate)
+[ "$sent" -eq 1000 ] || fail "synflood sent $sent of 1000"
+[ $((d1 - d0)) -ge 900 ] || fail "v6 flood: only $((d1 - d0)) of 1000 SYNs dropped"
+connect_ok 2001:2::3 2001:2::2 || fail "v6 /128 neighbour blocked by the flood"
+pass "v6 flood (raw sender): $((d1 - d0)) of $sent dropped, neighbour connects"
 
 # Block with a TTL: cut off at once, back after expiry.
 ctl block add 198.18.0.3/32 --ttl 3s --reason scanner
@@ -61,7 +110,7 @@ if connect_ok 2001:2::3 2001:2::2; then fail "v6 block not enforced after reload
 pass "reload replaced the program ($old -> $new), blocks survived"
 
 ctl detach vs >/dev/null
-in_s bpftool net show dev vs | grep -q moat_xdp && fail "still attached after detach"
+[ -z "$(xdp_prog_on_vs)" ] || fail "still attached after detach: $(xdp_prog_on_vs)"
 connect_ok 2001:2::3 2001:2::2 || fail "detached but still filtered"
 pass "detach: fail-open"
 echo "datapath $MODE: PASS"

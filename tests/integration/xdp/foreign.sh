@@ -13,10 +13,10 @@ printf '%s\n' '#define SEC(n) __attribute__((section(n), used))' \
     'char LICENSE[] SEC("license") = "GPL";' > "$TMP/other.c"
 clang -target bpf -O2 -g -c "$TMP/other.c" -o "$TMP/other.o"
 in_s ip link set dev vs xdpgeneric obj "$TMP/other.o" sec xdp
-in_s bpftool net show dev vs | grep -q other_xdp || fail "foreign program not attached"
+[ "$(xdp_prog_on_vs)" = other_xdp ] || fail "foreign program not attached"
 if err=$(ctl attach vs auto 2>&1); then fail "moat replaced a foreign program"; fi
 echo "$err" | grep -q "another XDP program" || fail "unclear error: $err"
 if ctl detach vs 2>/dev/null; then fail "moatctl detached a foreign program"; fi
-in_s bpftool net show dev vs | grep -q other_xdp || fail "foreign program gone"
+[ "$(xdp_prog_on_vs)" = other_xdp ] || fail "foreign program gone"
 pass "foreign program left alone: $err"
 echo "foreign: PASS"

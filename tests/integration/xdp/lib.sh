@@ -52,7 +52,9 @@ setup_net() {
 
 # TCP listener on 1883 in the server namespace (stand-in for moatd).
 start_listener() {
-    in_s socat TCP6-LISTEN:1883,ipv6only=0,reuseaddr,fork SYSTEM:'echo moat' &
+    # nsenter execs socat, so $! is socat itself and cleanup can kill it.
+    nsenter --net=/run/netns/"$NS" socat TCP6-LISTEN:1883,ipv6only=0,reuseaddr,fork \
+        SYSTEM:'echo moat' </dev/null >/dev/null 2>&1 &
     BG_PIDS="$BG_PIDS $!"
     for _ in $(seq 50); do
         in_s ss -ltn 2>/dev/null | grep -q ':1883 ' && return 0
@@ -65,3 +67,11 @@ start_listener() {
 connect_ok() { in_c timeout 3 nc -w 2 -s "$1" "$2" 1883 </dev/null 2>/dev/null | grep -q moat; }
 
 stat_of() { ctl -j stats | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+
+# Name of the XDP program on vs in the server namespace, or empty.
+xdp_prog_on_vs() {
+    local id
+    id=$(in_s bpftool net show dev vs | sed -n 's/.*vs([0-9]*) [a-z]* id \([0-9]*\).*/\1/p' | head -1)
+    [ -n "$id" ] || return 0
+    bpftool prog show id "$id" | sed -n 's/^[0-9]*: xdp *name \([^ ]*\).*/\1/p'
+}
