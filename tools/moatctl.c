@@ -654,8 +654,11 @@ static int cmd_attach(struct cli *c, int argc, char **argv)
     int rc = xdp_filter_attach(f, argv[0], mode, &got, err, sizeof(err));
     if (rc < 0)
         fprintf(stderr, "moatctl: %s\n", err);
-    else if (c->json)
-        printf("{\"ifname\":\"%s\",\"mode\":\"%s\"}\n", argv[0], xdp_mode_name(got));
+    else if (c->json) {
+        printf("{\"ifname\":");
+        cli_json_str(stdout, argv[0]);
+        printf(",\"mode\":\"%s\"}\n", xdp_mode_name(got));
+    }
     xdp_filter_close(f, true);      /* the program stays, held by the link */
     return rc < 0 ? EXIT_FAIL : EXIT_OK;
 }

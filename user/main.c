@@ -22,27 +22,6 @@ static void usage(FILE *f)
             "  -h       this help\n");
 }
 
-/* Keys the configuration accepts but this build cannot honour yet are
- * refused at start: silently ignoring a password file or persistence
- * would be worse than not starting. */
-static int check_supported(const struct moat_config *cfg, char *err, size_t errlen)
-{
-    for (size_t i = 0; i < cfg->n_listeners; i++) {
-        const struct listener_conf *l = &cfg->listeners[i];
-        if (l->password_file || l->acl_file) {
-            snprintf(err, errlen, "%s:%d: listener %u: password_file/acl_file are not available in this build yet",
-                     l->file ? l->file : cfg->source, l->line, l->port);
-            return -1;
-        }
-    }
-    if (cfg->password_file || cfg->acl_file) {
-        snprintf(err, errlen, "%s: password_file/acl_file are not available in this build yet",
-                 cfg->source);
-        return -1;
-    }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const char *conf = NULL;
@@ -70,11 +49,6 @@ int main(int argc, char **argv)
                  : config_load_default(&cfg, err, sizeof err);
     if (r < 0) {
         fprintf(stderr, "moatd: %s\n", err);
-        return 1;
-    }
-    if (check_supported(&cfg, err, sizeof err) < 0) {
-        fprintf(stderr, "moatd: %s\n", err);
-        config_free(&cfg);
         return 1;
     }
     if (test_only) {

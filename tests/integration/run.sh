@@ -40,6 +40,9 @@ done
 "$PY" -c 'import paho.mqtt.client' 2>/dev/null ||
     { echo "run.sh: $PY cannot import paho (apt-get install -y python3-paho-mqtt)" >&2; exit 2; }
 
+# Many-connection tests need more than the usual 1024 descriptors (broker and test).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
 TMP=$(mktemp -d /tmp/moat-integration.XXXXXX)
 BROKER_PID=
 
@@ -98,9 +101,13 @@ write_conf() {
 # start_broker CONF LOG PORT: start and wait until the port accepts.
 start_broker() {
     local conf=$1 log=$2 port=$3
-    "$BROKER_BIN" -c "$conf" > "$log" 2>&1 &
+    # For a sanitizer build: a small ASan quarantine so the RSS-bound test
+    # measures the broker, not ASan's pool of freed memory.
+    # BROKER_WRAP (optional) prefixes the broker command, e.g.
+    # BROKER_WRAP="valgrind --leak-check=full --error-exitcode=99".
+    ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=8} ${BROKER_WRAP:-} "$BROKER_BIN" -c "$conf" > "$log" 2>&1 &
     BROKER_PID=$!
-    for _ in $(seq 100); do
+    for _ in $(seq 200); do     # up to 10 s (valgrind starts slowly)
         if ! kill -0 "$BROKER_PID" 2>/dev/null; then
             wait "$BROKER_PID" 2>/dev/null; BROKER_PID=
             return 1
@@ -112,6 +119,7 @@ start_broker() {
         fi
         sleep 0.05
     done
+    stop_broker
     return 1
 }
 
@@ -121,9 +129,16 @@ for t in "${TESTS[@]}"; do
     name=$(basename "$t")
     if [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]]; then continue; fi
     conf=$TMP/$name.conf log=$TMP/$name.broker.log out=$TMP/$name.out CTL=$TMP/$name.ctl
-    port=$(free_port)
-    write_conf "$t" "$port" "$conf"
-    if ! start_broker "$conf" "$log" "$port"; then
+    mkdir -p "$TMP"     # robust against a stray "rm -rf /tmp/moat-integration.*"
+    # The free port can be taken by someone else before the broker binds it:
+    # retry with a new one.
+    for attempt in 1 2 3; do
+        port=$(free_port)
+        write_conf "$t" "$port" "$conf"
+        start_broker "$conf" "$log" "$port" && break
+        grep -q "in use" "$log" || break
+    done
+    if [ -z "$BROKER_PID" ]; then
         echo "FAIL $name (broker did not start on port $port)"
         echo "---- config"; cat "$conf"; echo "---- broker log"; tail -n 50 "$log"
         failed=$((failed + 1)); stop_broker; continue
@@ -133,15 +148,16 @@ for t in "${TESTS[@]}"; do
         *.sh) cmd=(bash "$t") ;;
     esac
     start=$(date +%s)
-    MQTT_HOST=127.0.0.1 MQTT_PORT=$port BROKER=$BROKER BROKER_LOG=$log BROKER_PID=$BROKER_PID MOAT_CTL=$CTL BROKER_CONF=$conf PYTHONPATH=$HERE \
+    MQTT_HOST=127.0.0.1 MQTT_PORT=$port BROKER=$BROKER BROKER_LOG=$log BROKER_PID=$BROKER_PID MOAT_CTL=$CTL BROKER_CONF=$conf BROKER_BIN=$BROKER_BIN PYTHONPATH=$HERE \
         timeout -k 5 "$TEST_TIMEOUT" "${cmd[@]}" > "$out" 2>&1 < /dev/null
     rc=$?
     secs=$(( $(date +%s) - start ))
     alive=1
     kill -0 "$BROKER_PID" 2>/dev/null || alive=0
     stop_broker
-    # A sanitizer build (build-san) reports at runtime or at exit: any report fails the test.
-    san=$(grep -m1 -E 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:' "$log")
+    # A sanitizer build (build-san) or valgrind (BROKER_WRAP) reports at runtime
+    # or at exit: any report fails the test.
+    san=$(grep -m1 -E 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:|ERROR SUMMARY: [1-9]|definitely lost: [1-9]' "$log")
     deviates=
     [ "$BROKER" = mosquitto ] && deviates=$(head -n 30 "$t" | sed -n 's/^# mosquitto-deviates: //p' | head -n 1)
     if [ $rc -eq 77 ]; then

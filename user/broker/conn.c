@@ -186,9 +186,25 @@ void conn_close(struct conn *c, bool abnormal, const char *reason)
         else
             s->offline_since_ms = ev_now_ms(e->el);
     }
-    /* Freed after this iteration: callers up the stack may still hold c. */
+    /* Freed after this iteration: callers up the stack may still hold c.
+     * A connection whose password is being verified is freed when the
+     * worker's answer arrives instead. */
+    if (c->auth_pending)
+        return;
     c->next = e->dead;
     e->dead = c;
+}
+
+void conn_free_closed(struct conn *c)
+{
+    msg_unref(c->will_pending);
+    free(c->in);
+    free(c);
+}
+
+void conn_pause_input(struct conn *c)
+{
+    ev_del(c->eng->el, &c->ev);
 }
 
 void conn_violation_str(struct conn *c, const char *stmt)
@@ -235,6 +251,8 @@ static size_t process(struct conn *c, const uint8_t *buf, size_t len)
             break;
         }
         off += total;
+        if (c->auth_pending)
+            break;          /* the rest waits for the CONNECT verdict */
     }
     return off;
 }
@@ -282,6 +300,36 @@ static int grow_partial(struct conn *c)
     return 0;
 }
 
+/* Processes what c->in holds and keeps the unconsumed tail. -1 if the
+ * connection closed. */
+static int consume_partial(struct conn *c)
+{
+    size_t used = process(c, c->in, c->in_len);
+    if (c->state == CONN_CLOSED)
+        return -1;
+    if (used == c->in_len) {
+        free(c->in);
+        c->in = NULL;
+        c->in_len = c->in_cap = 0;
+    } else if (used) {
+        memmove(c->in, c->in + used, c->in_len - used);
+        c->in_len -= (uint32_t)used;
+    }
+    return 0;
+}
+
+void conn_resume_input(struct conn *c)
+{
+    if (c->state == CONN_CLOSED)
+        return;
+    if (ev_add(c->eng->el, &c->ev, EPOLLIN | EPOLLRDHUP | (c->want_write ? EPOLLOUT : 0)) < 0) {
+        conn_close(c, true, "epoll: cannot resume input");
+        return;
+    }
+    if (c->in_len)
+        consume_partial(c);
+}
+
 static void conn_read(struct conn *c)
 {
     struct engine *e = c->eng;
@@ -319,17 +367,8 @@ static void conn_read(struct conn *c)
         e->st.bytes_received += (uint64_t)n;
         if (c->in_len) {
             c->in_len += (uint32_t)n;
-            size_t used = process(c, c->in, c->in_len);
-            if (c->state == CONN_CLOSED)
+            if (consume_partial(c) < 0)
                 return;
-            if (used == c->in_len) {
-                free(c->in);
-                c->in = NULL;
-                c->in_len = c->in_cap = 0;
-            } else if (used) {
-                memmove(c->in, c->in + used, c->in_len - used);
-                c->in_len -= (uint32_t)used;
-            }
         } else {
             size_t used = process(c, dst, (size_t)n);
             if (c->state == CONN_CLOSED)
@@ -340,6 +379,8 @@ static void conn_read(struct conn *c)
                 return;
             }
         }
+        if (c->auth_pending)
+            return;
         /* A short read drained the socket; data a userspace TLS layer
          * still buffers is invisible to epoll, so keep reading it. */
         if ((size_t)n < room && !c->t->pending(c->ev.fd, c->tctx))
@@ -352,7 +393,7 @@ static void conn_read(struct conn *c)
 static void conn_on_event(struct evloop *el, struct ev_handler *h, uint32_t events)
 {
     struct conn *c = h->arg;
-    if (c->state == CONN_CLOSED)
+    if (c->state == CONN_CLOSED || c->auth_pending)
         return;
     if (events & EPOLLOUT) {
         if (persist_pending(c->eng) && !c->dirty) {

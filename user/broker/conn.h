@@ -51,6 +51,7 @@ struct conn {
     bool              dirty;
     bool              want_write;    /* EPOLLOUT registered */
     bool              close_after_flush;
+    bool              auth_pending;  /* CONNECT being verified on a worker */
 };
 
 /* Takes ownership of fd (non-blocking) and tctx. NULL on failure (fd and
@@ -65,6 +66,13 @@ void conn_close(struct conn *c, bool abnormal, const char *reason);
 /* Protocol violation: logged with peer and statement, connection closed. */
 void conn_violation(struct conn *c, int err);
 void conn_violation_str(struct conn *c, const char *stmt);
+
+/* While a CONNECT is verified off-thread: stop reading (what the client
+ * pipelined stays in c->in), then resume and process it. */
+void conn_pause_input(struct conn *c);
+void conn_resume_input(struct conn *c);
+/* Frees a closed connection the dead list does not own (auth_pending). */
+void conn_free_closed(struct conn *c);
 
 /* Marks c for the once-per-iteration flush. */
 void conn_mark_dirty(struct conn *c);

@@ -4,6 +4,7 @@
  * message [MQTT-3.8.4-6]. The message is shared, never copied. */
 #include <stdlib.h>
 
+#include "broker/auth.h"
 #include "broker/engine.h"
 #include "broker/msg.h"
 #include "broker/session.h"
@@ -65,6 +66,8 @@ uint32_t engine_publish(struct engine *e, struct msg *m)
      * the loop), so the scratch array is stable here. */
     for (uint32_t i = 0; i < e->n_matched; i++) {
         struct session *s = e->matched[i];
+        if (s->acl && !auth_may_receive(s, msg_topic(m), m->topic_len))
+            continue;         /* retained and live messages obey the ACL alike */
         uint8_t q = m->qos < s->match_qos ? m->qos : s->match_qos;
         session_deliver(e, s, m, q, false);   /* live: RETAIN 0 [MQTT-3.3.1-9] */
     }

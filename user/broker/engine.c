@@ -12,6 +12,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "broker/auth.h"
 #include "broker/conn.h"
 #include "broker/msg.h"
 #include "broker/session.h"
@@ -195,7 +196,7 @@ struct engine *engine_new(const struct moat_config *cfg, char *err, size_t errle
                    ? cfg->listeners[i].bind_address : "all addresses", e->listeners[i].port);
     }
 
-    if (engine_filter_open(e, err, errlen) < 0) {
+    if (auth_load(e, err, errlen) < 0 || engine_filter_open(e, err, errlen) < 0) {
         engine_free(e);
         return NULL;
     }
@@ -242,6 +243,8 @@ int engine_run(struct engine *e)
 
 int engine_reload(struct engine *e, char *err, size_t errlen)
 {
+    if (auth_reload(e, err, errlen) < 0)
+        return -1;
     for (size_t i = 0; i < e->n_listeners; i++)
         if (e->listeners[i].tls && tls_listener_reload(e->listeners[i].tls, err, errlen) < 0)
             return -1;
@@ -281,6 +284,7 @@ void engine_free(struct engine *e)
         while (e->sess_tab[b])
             session_destroy(e, e->sess_tab[b]);
     free(e->sess_tab);
+    auth_free(e);
     for (size_t i = 0; i < e->n_listeners; i++) {
         tls_listener_free(e->listeners[i].tls);
         listener_close(&e->listeners[i]);

@@ -4,12 +4,14 @@
  * delivered twice. */
 #include <string.h>
 
+#include "broker/auth.h"
 #include "broker/conn.h"
 #include "broker/engine.h"
 #include "broker/handlers.h"
 #include "broker/msg.h"
 #include "broker/send.h"
 #include "broker/session.h"
+#include "config.h"
 #include "mqtt/packet.h"
 #include "policy/detect.h"
 #include "store/persist.h"
@@ -23,6 +25,17 @@ static void publish_in(struct conn *c, const struct mqtt_publish *pub)
     if (pub->topic.len >= 4 && !memcmp(pub->topic.p, "$SYS", 4) &&
         (pub->topic.len == 4 || pub->topic.p[4] == '/')) {
         e->st.pub_dropped++;
+        return;
+    }
+    if (!auth_may_publish(c->s, pub->topic.p, pub->topic.len)) {
+        char name[160];
+        e->st.acl_denied++;
+        log_notice("%s (user '%s'): PUBLISH to '%.*s' denied by the ACL; not delivered",
+                   conn_name(c, name, sizeof name), c->s->username ? c->s->username : "",
+                   (int)pub->topic.len, (const char *)pub->topic.p);
+        detect_event(e, DET_ACL_DENIED, c, NULL, NULL, 0);
+        if (e->cfg->moat_acl_deny_disconnect)
+            conn_close(c, true, "PUBLISH denied by the ACL (moat_acl_deny_disconnect)");
         return;
     }
     struct msg *m = msg_new(pub->topic.p, (uint16_t)pub->topic.len, pub->payload.p,

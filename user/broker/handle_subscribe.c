@@ -4,6 +4,7 @@
  * messages matching each filter are sent with RETAIN 1 [MQTT-3.3.1-6]. */
 #include <stdlib.h>
 
+#include "broker/auth.h"
 #include "broker/conn.h"
 #include "broker/engine.h"
 #include "broker/handlers.h"
@@ -29,7 +30,8 @@ static void replay_retained(void *msg, void *arg)
     struct replay *r = arg;
     struct msg *m = msg;
     uint8_t q = m->qos < r->granted ? m->qos : r->granted;
-    session_deliver(r->e, r->s, m, q, true);
+    if (auth_may_receive(r->s, msg_topic(m), m->topic_len))
+        session_deliver(r->e, r->s, m, q, true);
 }
 
 int handle_subscribe(struct conn *c, const struct mqtt_packet *p)
@@ -51,6 +53,16 @@ int handle_subscribe(struct conn *c, const struct mqtt_packet *p)
     char name[160];
     while (mqtt_filters_next(f, true, &off, &flt, &qos)) {
         uint8_t g = qos > MAX_GRANTED_QOS ? MAX_GRANTED_QOS : qos;
+        if (!auth_may_subscribe(s, flt.p, flt.len)) {
+            /* [MQTT-3.9.3]: 0x80 for this filter, the others proceed. */
+            e->st.acl_denied++;
+            log_notice("%s (user '%s'): SUBSCRIBE to '%.*s' denied by the ACL",
+                       conn_name(c, name, sizeof name), s->username ? s->username : "",
+                       (int)flt.len, (const char *)flt.p);
+            detect_event(e, DET_ACL_DENIED, c, NULL, NULL, 0);
+            rcs[i++] = MQTT_SUBACK_FAILURE;
+            continue;
+        }
         if (topic_tree_add(e->subs, flt.p, flt.len, s, g) < 0 ||
             session_sub_add(s, flt.p, (uint16_t)flt.len, g) < 0) {
             topic_tree_remove(e->subs, flt.p, flt.len, s);

@@ -12,6 +12,8 @@ struct msg;
 struct conn;
 struct engine;
 struct det_topics;
+struct acl;
+struct acl_user;
 
 enum inflight_state {
     INF_WAIT_PUBACK,     /* QoS 1 sent */
@@ -68,6 +70,9 @@ struct session {
     uint8_t          match_qos;
     uint64_t         offline_since_ms;
     struct det_topics *det_topics;  /* topic-scan window (policy/detect.c) */
+    const struct acl      *acl;     /* the listener's ACL, NULL: none */
+    const struct acl_user *acl_user;/* this user's block in it (cached at CONNECT) */
+    bool             cert_auth;     /* username came from the client certificate */
 };
 
 /* Session table keyed by client id. */

@@ -17,6 +17,7 @@ struct broker_stats {
     uint64_t pub_dropped;             /* QoS 0 over output limit, offline, queue full */
     uint64_t queue_overflow;          /* max_queued_messages reached */
     uint64_t protocol_errors;
+    uint64_t acl_denied;              /* PUBLISH/SUBSCRIBE refused by the ACL */
     uint64_t connect_timeouts;
     uint64_t keepalive_timeouts;
     uint64_t takeovers;

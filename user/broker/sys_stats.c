@@ -56,6 +56,8 @@ void sys_publish(struct engine *e)
     pub(e, "$SYS/broker/retained messages/count", "%llu", retain_count(e->retained));
     pub(e, "$SYS/broker/subscriptions/count", "%llu", topic_tree_count(e->subs));
     pub(e, "$SYS/broker/moat/protocol_errors", "%llu", st->protocol_errors);
+    pub(e, "$SYS/broker/moat/acl_denied", "%llu", st->acl_denied);
+    pub(e, "$SYS/broker/moat/connections_refused_blocked", "%llu", st->conns_refused_blocked);
     pub(e, "$SYS/broker/moat/connect_timeouts", "%llu", st->connect_timeouts);
     pub(e, "$SYS/broker/moat/keepalive_timeouts", "%llu", st->keepalive_timeouts);
     pub(e, "$SYS/broker/moat/queue_overflow", "%llu", st->queue_overflow);

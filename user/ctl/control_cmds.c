@@ -53,6 +53,7 @@ static char *cmd_stats(struct engine *e, char *args)
               (unsigned long long)s->pub_msgs_received, (unsigned long long)s->pub_msgs_sent,
               (unsigned long long)s->pub_dropped, (unsigned long long)s->queue_overflow,
               (unsigned long long)s->bytes_received, (unsigned long long)s->bytes_sent);
+    sb_printf(&b, "\"acl_denied\":%llu,", (unsigned long long)s->acl_denied);
     sb_printf(&b, "\"protocol_errors\":%llu,\"connect_timeouts\":%llu,\"keepalive_timeouts\":%llu,"
               "\"takeovers\":%llu,\"wills_published\":%llu,\"oom\":%llu}",
               (unsigned long long)s->protocol_errors, (unsigned long long)s->connect_timeouts,

@@ -10,6 +10,7 @@
 struct listener_conf;
 struct engine;
 struct tls_listener;
+struct auth_ctx;
 
 struct listener {
     struct ev_handler ev;
@@ -19,6 +20,7 @@ struct listener {
     uint64_t n_conns;       /* live connections, for max_connections */
     struct ev_timer pause;  /* accept paused after EMFILE/ENFILE */
     struct tls_listener *tls; /* NULL: plain TCP */
+    struct auth_ctx *auth;    /* password file, ACL, anonymous policy */
 };
 
 /* Binds and listens (non-blocking, SO_REUSEADDR, IPV6_V6ONLY for IPv6

@@ -429,7 +429,7 @@ int store_open(struct store **out, const struct store_opts *o, char *err, size_t
             snprintf(err, errlen, "%s: database '%s': %s", o->path, store_db_names[d], mdb_strerror(rc));
             goto fail;
         }
-    if ((rc = o->readonly ? (mdb_txn_abort(t), 0) : mdb_txn_commit(t))) {
+    if ((rc = mdb_txn_commit(t))) {      /* also read-only: publishes the handles */
         snprintf(err, errlen, "%s: %s", o->path, mdb_strerror(rc));
         goto fail;
     }

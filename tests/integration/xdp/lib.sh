@@ -8,7 +8,7 @@
 B=${1:-build}
 MOATCTL=${MOATCTL:-$B/moatctl}
 [ -x "$MOATCTL" ] || { echo "$0: $MOATCTL not built (make)" >&2; exit 1; }
-for t in ip ethtool nsenter nc socat bpftool timeout; do
+for t in ip ethtool nsenter nc socat bpftool timeout cc clang; do
     command -v $t >/dev/null || { echo "$0: $t missing (apt-get install iproute2 ethtool netcat-openbsd socat bpftool)" >&2; exit 1; }
 done
 
@@ -17,8 +17,10 @@ NS=moats$$
 PIN=/sys/fs/bpf/moat-test-$$
 BG_PIDS=""
 
+SF=""
 cleanup() {
     for p in $BG_PIDS; do kill "$p" 2>/dev/null || true; done
+    [ -n "$SF" ] && rm -rf "$SF"
     ip netns del "$NC" 2>/dev/null || true
     ip netns del "$NS" 2>/dev/null || true
     rm -rf "$PIN"

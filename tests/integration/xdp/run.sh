@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs every XDP datapath test. Usage: tests/integration/xdp/run.sh [BUILD_DIR]
-# Needs root, bpffs, veth, hping3, socat, nc, ethtool. Non-zero if any fails.
+# Needs root, bpffs, veth, cc, clang, socat, nc (netcat-openbsd), ethtool.
+# Non-zero if any fails.
 set -u
 B=${1:-build}
 D=$(dirname "$0")
