@@ -23,27 +23,14 @@
 #include <bpf/libbpf.h>
 
 #include "lib/cli.h"
+#include "moatctl/moatctl.h"
 #include "moat_abi.h"
 #include "xdp/cidr.h"
 #include "xdp/maps.h"
 #include "xdp/xdp_filter.h"
 
-#define CONTROL_SOCKET_DEFAULT "/run/moat/moatd.sock"
-
-struct cli {
-    const char *pin_root;
-    const char *sock;        /* control socket path */
-    bool sock_explicit;      /* -s given: failing to reach moatd is an error */
-    bool no_daemon;          /* --no-daemon: maps only, never talk to moatd */
-    bool json;
-    struct moat_maps maps;
-    bool maps_open;
-};
-
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
-
 __attribute__((format(printf, 1, 2)))
-static int usage_err(const char *fmt, ...)
+int usage_err(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -707,6 +694,20 @@ static const struct verb verbs[] = {
     { "attach", NULL, "IFNAME [auto|native|generic]",
       "load and attach the filter (debugging; moatd does this)", cmd_attach },
     { "detach", NULL, "IFNAME", "detach moat's XDP program (never another one)", cmd_detach },
+    { "block", "client", "ID [--ttl DUR]", "refuse a client id at CONNECT (moatd)", cmd_block_name },
+    { "block", "user", "NAME [--ttl DUR]", "refuse a username at CONNECT (moatd)", cmd_block_name },
+    { "block", "names", "", "list blocked client ids and usernames, and moatd's own source blocks",
+      cmd_blocked_names },
+    { "unblock", "client", "ID", "lift a client id block", cmd_unblock_name },
+    { "unblock", "user", "NAME", "lift a username block", cmd_unblock_name },
+    { "clients", NULL, "", "connected clients: id, user, peer, transport, queues (moatd)", cmd_clients },
+    { "kick", "client", "ID", "close a client's connection (moatd)", cmd_kick },
+    { "kick", "ip", "CIDR", "close every connection from CIDR (moatd)", cmd_kick },
+    { "broker", "stats", "", "broker counters: clients, messages, drops (moatd)", cmd_broker_stats },
+    { "reload", NULL, "", "re-read certificates, password and ACL files (moatd, as SIGHUP)", cmd_reload },
+    { "passwd", NULL, "FILE USER [--stdin] | -D FILE USER",
+      "add or change a user (argon2id; password from a no-echo prompt or stdin), -D deletes",
+      cmd_passwd },
     { "help", NULL, "", "this text", cmd_help },
 };
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))

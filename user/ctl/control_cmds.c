@@ -200,6 +200,42 @@ static char *cmd_block(struct engine *e, char *args)
     return strdup("ok");
 }
 
+struct block_list {
+    struct strbuf b;
+    uint64_t now;
+};
+
+static void each_block(void *arg, int kind, const char *name, size_t len, uint8_t family,
+                       const uint8_t *addr, uint8_t prefixlen, uint64_t expires_ms, uint32_t reason)
+{
+    struct block_list *bl = arg;
+    struct strbuf *b = &bl->b;
+    if (b->len > 4)
+        sb_append(b, ",", 1);
+    if (kind < 0) {
+        struct moat_cidr c = { .family = family, .prefixlen = prefixlen };
+        memcpy(c.addr, addr, 16);
+        char cs[MOAT_CIDR_STRLEN];
+        moat_cidr_format(&c, cs, sizeof cs);
+        sb_printf(b, "{\"type\":\"ip\",\"cidr\":\"%s\",\"reason\":\"%s\"", cs, moat_reason_name(reason));
+    } else {
+        sb_printf(b, "{\"type\":\"%s\",\"name\":", kind == DENY_CLIENT_ID ? "client" : "user");
+        sb_json_str(b, name, len);
+    }
+    long long left = expires_ms ? (long long)((expires_ms - bl->now + 999) / 1000) : -1LL;
+    sb_printf(b, ",\"expires_in_s\":%lld}", left);
+}
+
+/* moatd's own blocks (userspace denylist), with seconds left (-1: permanent). */
+static char *cmd_blocks(struct engine *e, char *args)
+{
+    struct block_list bl = { .now = ev_now_ms(e->el) };
+    sb_append(&bl.b, "ok [", 4);
+    denylist_each(e->deny, bl.now, each_block, &bl);
+    sb_append(&bl.b, "]", 1);
+    return sb_take(&bl.b);
+}
+
 static char *cmd_reload(struct engine *e, char *args)
 {
     char err[512];
@@ -218,6 +254,7 @@ static const struct {
     { "kick", cmd_kick },
     { "block", cmd_block },
     { "reload", cmd_reload },
+    { "blocks", cmd_blocks },
 };
 
 char *control_exec(struct engine *e, const char *line)
