@@ -96,6 +96,8 @@ unit: $(UNIT_BINS)
 
 integration: all
 	@tests/integration/run.sh $(B)
+	@if [ "$$(id -u)" = 0 ]; then tests/integration/xdp/run.sh $(B); \
+	 else echo "xdp datapath tests skipped: they need root (network namespaces, XDP)"; fi
 
 # Every unit test under valgrind: any error or leak fails.
 valgrind: $(UNIT_BINS)

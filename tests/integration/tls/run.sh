@@ -300,7 +300,7 @@ check "ciphers with no AEAD suite refused" \
 
 kill $MPID 2>/dev/null
 wait $MPID 2>/dev/null
-check "moatd survived the run (no crash)" eval '! grep -qiE "AddressSanitizer|runtime error|segfault" moatd.log'
+check "moatd survived the run (no crash)" eval '! grep -qiE "AddressSanitizer|LeakSanitizer|runtime error|segfault" moatd.log'
 [ $fail -gt 0 ] && { echo "--- moatd.log (tail)"; tail -40 moatd.log; }
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

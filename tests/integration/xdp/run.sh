@@ -5,10 +5,16 @@
 set -u
 B=${1:-build}
 D=$(dirname "$0")
-rc=0
-for t in "datapath.sh $B native" "datapath.sh $B generic" "foreign.sh $B"; do
+rc=0 passed=0 failed=0
+for t in "datapath.sh $B native" "datapath.sh $B generic" "foreign.sh $B" \
+         "moatd.sh $B native" "moatd.sh $B generic"; do
     echo "== xdp: $t"
     # shellcheck disable=SC2086
-    timeout 120 bash "$D"/$t || { echo "== xdp: $t FAILED"; rc=1; }
+    if timeout 120 bash "$D"/$t; then
+        passed=$((passed + 1))
+    else
+        echo "== xdp: $t FAILED"; rc=1; failed=$((failed + 1))
+    fi
 done
+echo "xdp: $passed passed, $failed failed"
 exit $rc
