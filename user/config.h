@@ -115,6 +115,7 @@ struct moat_config {
     uint32_t moat_block_ttl_max;     /* seconds; escalation cap; default 86400 */
     bool     moat_allow_loopback;    /* loopback never blocked; default true */
     bool     moat_acl_deny_disconnect; /* denied PUBLISH closes the connection; default false */
+    char    *moat_block_state_file;  /* permanent blocks across reboots; default /var/lib/moat/blocks */
     struct moat_allow_conf { uint8_t family, prefixlen, addr[16]; } *allow;
     size_t   n_allow;
 

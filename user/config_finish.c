@@ -206,7 +206,8 @@ int cfg_finish(struct cfg_parser *p)
     }
     if (set_default_string(p, &c->auto_id_prefix, "auto-") ||
         set_default_string(p, &c->bpf_pin_path, "/sys/fs/bpf/moat") ||
-        set_default_string(p, &c->control_socket, "/run/moat/moatd.sock"))
+        set_default_string(p, &c->control_socket, "/run/moat/moatd.sock") ||
+        set_default_string(p, &c->moat_block_state_file, "/var/lib/moat/blocks"))
         return -1;
     return 0;
 }

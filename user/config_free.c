@@ -48,5 +48,6 @@ void config_free(struct moat_config *cfg)
     free(cfg->bpf_pin_path);
     free(cfg->control_socket);
     free(cfg->allow);
+    free(cfg->moat_block_state_file);
     memset(cfg, 0, sizeof *cfg);
 }

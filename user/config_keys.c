@@ -140,6 +140,8 @@ static const struct cfg_key keys[] = {
       "SECONDS", "86400", "Upper bound of an escalated block's TTL." },
     { "moat_allow", SC_GLOBAL, KT_CUSTOM, 1, 8, NOG, NOL, 0, 0, cfg_key_moat_allow,
       "CIDR...", "none", "Repeatable; sources that detection never blocks or disconnects (operators' hosts)." },
+    { "moat_block_state_file", SC_GLOBAL, KT_STRING, 1, 1, G(moat_block_state_file), NOL, 0, 0, NULL,
+      "PATH", "/var/lib/moat/blocks", "Where permanent source blocks are kept so they survive a reboot (bpffs does not)." },
     { "moat_acl_deny_disconnect", SC_GLOBAL, KT_BOOL, 1, 1, G(moat_acl_deny_disconnect), NOL, 0, 0, NULL,
       "true|false", "false", "A PUBLISH the ACL denies closes the connection (default: acknowledged per QoS, not delivered)." },
     { "moat_allow_loopback", SC_GLOBAL, KT_BOOL, 1, 1, G(moat_allow_loopback), NOL, 0, 0, NULL,

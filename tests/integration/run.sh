@@ -11,8 +11,9 @@
 #   # conf-moatd: KEY VALUE      (moatd only)
 #   # conf-mosquitto: KEY VALUE  (mosquitto only)
 # where @HERE@ stands for this directory (fixture files: @HERE@/fixtures/...).
-# Tests get MQTT_HOST, MQTT_PORT, BROKER (moatd|mosquitto), BROKER_LOG, BROKER_PID,
-# MOAT_CTL (moatd's control socket, set by run.sh as control_socket).
+# Tests get MQTT_HOST, MQTT_PORT, BROKER (moatd|mosquitto), BROKER_BIN,
+# BROKER_CONF, BROKER_LOG, BROKER_PID, MOAT_CTL (moatd's control socket, set
+# by run.sh as control_socket).
 # A test exiting 77 is reported as SKIP (counted neither passed nor failed).
 # A header line "# mosquitto-deviates: WHY" marks a test that asserts the
 # spec where mosquitto does not follow it: with BROKER=mosquitto its failure
@@ -46,7 +47,10 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 TMP=$(mktemp -d /tmp/moat-integration.XXXXXX)
 BROKER_PID=
 
+# stop_broker: SIGTERM, SIGKILL after 5 s; BROKER_RC = its exit status
+# (0 or 143 for a clean stop; 137 if it had to be killed).
 stop_broker() {
+    BROKER_RC=0
     [ -n "$BROKER_PID" ] || return 0
     kill -TERM "$BROKER_PID" 2>/dev/null
     for _ in $(seq 50); do
@@ -55,6 +59,7 @@ stop_broker() {
     done
     kill -KILL "$BROKER_PID" 2>/dev/null
     wait "$BROKER_PID" 2>/dev/null
+    BROKER_RC=$?
     BROKER_PID=
 }
 cleanup() { stop_broker; [ -n "${KEEP_TMP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"; }
@@ -78,6 +83,7 @@ write_conf() {
             # Own control socket per test: the default /run/moat/moatd.sock
             # would clash with a running moatd or a parallel test run.
             echo "control_socket $CTL"
+            echo "moat_block_state_file $TMP/$(basename "$test").blocks"
         else
             echo "log_dest stderr"
             echo "log_type all"
@@ -155,15 +161,17 @@ for t in "${TESTS[@]}"; do
     alive=1
     kill -0 "$BROKER_PID" 2>/dev/null || alive=0
     stop_broker
+    stopped_ok=1
+    [ $alive -eq 1 ] && [ "$BROKER_RC" -ne 0 ] && [ "$BROKER_RC" -ne 143 ] && stopped_ok=0
     # A sanitizer build (build-san) or valgrind (BROKER_WRAP) reports at runtime
     # or at exit: any report fails the test.
-    san=$(grep -m1 -E 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:|ERROR SUMMARY: [1-9]|definitely lost: [1-9]' "$log")
+    san=$(grep -m1 -E 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:|ERROR SUMMARY: [1-9]|definitely lost: [1-9]|==[0-9]+== (Invalid (read|write|free)|Conditional jump|Use of uninitialised|Syscall param|Mismatched free)' "$log")
     deviates=
     [ "$BROKER" = mosquitto ] && deviates=$(head -n 30 "$t" | sed -n 's/^# mosquitto-deviates: //p' | head -n 1)
     if [ $rc -eq 77 ]; then
         echo "SKIP $name ($(tail -n 1 "$out"))"
         skipped=$((skipped + 1))
-    elif [ $rc -eq 0 ] && [ $alive -eq 1 ] && [ -z "$san" ]; then
+    elif [ $rc -eq 0 ] && [ $alive -eq 1 ] && [ -z "$san" ] && [ $stopped_ok -eq 1 ]; then
         echo "PASS $name (${secs}s)${deviates:+ (XPASS: marked mosquitto-deviates)}"
         passed=$((passed + 1))
     elif [ -n "$deviates" ]; then
@@ -174,6 +182,7 @@ for t in "${TESTS[@]}"; do
         [ $rc -eq 124 ] && why="timed out after ${TEST_TIMEOUT}s"
         [ $alive -eq 0 ] && why="$why; broker died during the test"
         [ -n "$san" ] && why="$why; sanitizer: $san"
+        [ $stopped_ok -eq 0 ] && why="$why; broker exit status $BROKER_RC after SIGTERM (137: needed SIGKILL)"
         echo "FAIL $name ($why)"
         echo "---- test output ($name)"; tail -n 40 "$out"
         echo "---- broker log ($name, last 60 lines)"; tail -n 60 "$log"

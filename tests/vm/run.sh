@@ -200,12 +200,23 @@ n=$(grep -c 'VM: moatd-tx: .*TLSv1.3 .*kTLS tx, userspace rx' "$W/vm.log" || tru
 n=$(grep -c 'VM: moatd-off: .*userspace (kTLS turned off)' "$W/vm.log" || true)
 [ "$n" -ge 4 ] && ok "userspace fallback on a kTLS kernel: $n connections" ||
     bad "userspace fallback: $n connections logged (want 4)"
-if grep -q 'moatd: .*KeyUpdate: kernel cannot rekey RX' "$W/vm.log"; then
-    ok "TLS 1.3 KeyUpdate on a kernel without rekey: connection closed and logged"
-elif grep -q 'moatd: .*TLS 1.3 KeyUpdate applied' "$W/vm.log"; then
-    ok "TLS 1.3 KeyUpdate applied (kernel rekey)"
+# KeyUpdate: the documented behaviour depends on the kernel's TLS 1.3
+# rekey support (Linux 6.14).
+kmaj=${KVER%%.*}; kmin=${KVER#*.}; kmin=${kmin%%[!0-9]*}
+if [ "$kmaj" -gt 6 ] || { [ "$kmaj" -eq 6 ] && [ "$kmin" -ge 14 ]; }; then
+    grep -q 'moatd: .*TLS 1.3 KeyUpdate applied (RX rekeyed)' "$W/vm.log" &&
+        grep -q 'keyupdate not-requested: CONNACK received' "$W/vm.log" &&
+        ok "KeyUpdate (not requested): RX rekeyed in the kernel, MQTT continues" ||
+        bad "KeyUpdate (not requested) on a rekey kernel"
+    grep -q 'moatd: .*TLS 1.3 KeyUpdate applied (RX and TX rekeyed)' "$W/vm.log" &&
+        grep -q 'keyupdate requested: CONNACK received' "$W/vm.log" &&
+        ok "KeyUpdate (requested): RX and TX rekeyed, our KeyUpdate sent, MQTT continues" ||
+        bad "KeyUpdate (requested) on a rekey kernel"
 else
-    bad "no KeyUpdate outcome logged"
+    n=$(grep -c 'moatd: .*KeyUpdate: kernel cannot rekey RX' "$W/vm.log" || true)
+    [ "$n" -eq 2 ] && ! grep -q 'keyupdate .*: CONNACK received' "$W/vm.log" &&
+        ok "KeyUpdate on a kernel without rekey: both connections closed and logged" ||
+        bad "KeyUpdate on a kernel without rekey: $n closes logged (want 2, no CONNACK)"
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

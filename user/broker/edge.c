@@ -15,6 +15,7 @@
 #include "net/listener.h"
 #include "policy/detect.h"
 #include "util/log.h"
+#include "xdp/link_watch.h"
 #include "xdp/xdp_filter.h"
 
 static void filter_log(void *arg, int level, const char *msg)
@@ -37,6 +38,55 @@ static void on_event(const struct moat_event *ev, void *arg)
         log_info("xdp: blocked source %s still sending (%llu packets dropped)", ps,
                  (unsigned long long)ev->count);
     }
+}
+
+static const struct xdp_iface_conf *iface_conf(const struct engine *e, const char *name)
+{
+    for (size_t i = 0; i < e->cfg->n_xdp_interfaces; i++)
+        if (!strcmp(e->cfg->xdp_interfaces[i].name, name))
+            return &e->cfg->xdp_interfaces[i];
+    return NULL;
+}
+
+static int attach(struct engine *e, const struct xdp_iface_conf *x, char *err, size_t errlen)
+{
+    enum xdp_mode in_force;
+    if (xdp_filter_attach(e->xdp, x->name, (enum xdp_mode)x->mode, &in_force, err, errlen) < 0)
+        return -1;
+    log_notice("xdp: filter attached to %s in %s mode", x->name, xdp_mode_name(in_force));
+    return 0;
+}
+
+/* libnl: an interface that goes away is forgotten, one that comes back
+ * (new ifindex) gets the filter again. */
+static void on_link(const struct link_event *ev, void *arg)
+{
+    struct engine *e = arg;
+    const struct xdp_iface_conf *x = iface_conf(e, ev->ifname);
+    if (!x)
+        return;
+    char err[256];
+    switch (ev->kind) {
+    case LINK_EV_GONE:
+        xdp_filter_forget(e->xdp, ev->ifname);
+        log_warn("xdp: interface %s went away; the filter is attached again when it returns",
+                 ev->ifname);
+        break;
+    case LINK_EV_NEW:
+        if (attach(e, x, err, sizeof err) < 0)
+            log_err("xdp: interface %s is back but attaching failed: %s", ev->ifname, err);
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_link_fd(struct evloop *el, struct ev_handler *h, uint32_t events)
+{
+    struct engine *e = h->arg;
+    char err[256];
+    if (link_watch_poll(e->links, on_link, e, err, sizeof err) < 0)
+        log_warn("xdp: link watch: %s", err);
 }
 
 static void on_events(struct evloop *el, struct ev_handler *h, uint32_t events)
@@ -68,16 +118,33 @@ int engine_filter_open(struct engine *e, char *err, size_t errlen)
                             cfg->xdp_block_mode == CFG_XDP_BLOCK_ALL ? MOAT_BLOCK_ALL : MOAT_BLOCK_PORTS,
                             err, errlen) < 0)
         return -1;
+    if (!(e->links = link_watch_open(err, errlen)))
+        return -1;
     for (size_t i = 0; i < cfg->n_xdp_interfaces; i++) {
         const struct xdp_iface_conf *x = &cfg->xdp_interfaces[i];
-        enum xdp_mode in_force;
+        int ifindex = 0;
+        bool up = false;
         char why[256];
-        if (xdp_filter_attach(e->xdp, x->name, (enum xdp_mode)x->mode, &in_force, why, sizeof why) < 0) {
+        if (link_watch_add(e->links, x->name, &ifindex, &up, why, sizeof why) < 0) {
             snprintf(err, errlen, "%s:%d: xdp_interface %s: %s", x->file ? x->file : cfg->source,
                      x->line, x->name, why);
             return -1;
         }
-        log_notice("xdp: filter attached to %s in %s mode", x->name, xdp_mode_name(in_force));
+        if (!ifindex) {       /* not there yet: attached when it appears */
+            log_warn("%s:%d: xdp_interface %s does not exist (yet); waiting for it",
+                     x->file ? x->file : cfg->source, x->line, x->name);
+            continue;
+        }
+        if (attach(e, x, why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s:%d: xdp_interface %s: %s", x->file ? x->file : cfg->source,
+                     x->line, x->name, why);
+            return -1;
+        }
+    }
+    e->links_ev = (struct ev_handler){ .fd = link_watch_fd(e->links), .fn = on_link_fd, .arg = e };
+    if (ev_add(e->el, &e->links_ev, EPOLLIN) < 0) {
+        snprintf(err, errlen, "xdp: link watch fd: epoll failed");
+        return -1;
     }
     int fd = xdp_filter_events_fd(e->xdp, err, errlen);
     if (fd < 0)
@@ -92,6 +159,12 @@ int engine_filter_open(struct engine *e, char *err, size_t errlen)
 
 void engine_filter_close(struct engine *e)
 {
+    if (e->links) {
+        if (e->links_ev.fn)
+            ev_del(e->el, &e->links_ev);
+        link_watch_close(e->links);
+        e->links = NULL;
+    }
     if (!e->xdp)
         return;
     if (e->xdp_ev.fn)

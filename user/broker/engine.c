@@ -196,7 +196,8 @@ struct engine *engine_new(const struct moat_config *cfg, char *err, size_t errle
                    ? cfg->listeners[i].bind_address : "all addresses", e->listeners[i].port);
     }
 
-    if (auth_load(e, err, errlen) < 0 || engine_filter_open(e, err, errlen) < 0) {
+    if (auth_load(e, err, errlen) < 0 || engine_filter_open(e, err, errlen) < 0 ||
+        block_state_load(e, err, errlen) < 0) {
         engine_free(e);
         return NULL;
     }
@@ -222,8 +223,14 @@ struct engine *engine_new(const struct moat_config *cfg, char *err, size_t errle
     }
     if (cfg->control_socket && *cfg->control_socket &&
         !(e->ctl = control_open(e, cfg->control_socket, err, errlen))) {
-        engine_free(e);
-        return NULL;
+        /* Another moatd owns it: two daemons would fight over the maps.
+         * Anything else (not root, read-only /run) only costs moatctl's
+         * daemon verbs. */
+        if (errno == EADDRINUSE) {
+            engine_free(e);
+            return NULL;
+        }
+        log_warn("%s; moatctl's daemon verbs will not reach this moatd", err);
     }
     err[0] = 0;
     e->st.start_ms = ev_now_ms(e->el);

@@ -25,6 +25,7 @@ struct workers;
 struct detector;
 struct denylist;
 struct xdp_filter;
+struct link_watch;
 struct moat_cidr;
 struct control;
 struct store;
@@ -78,6 +79,8 @@ struct engine {
     struct denylist     *deny;           /* userspace blocks: sources, client ids, usernames */
     struct xdp_filter   *xdp;            /* the XDP filter, NULL when not loaded */
     struct ev_handler    xdp_ev;         /* its ring buffer */
+    struct link_watch   *links;          /* libnl: the filter's interfaces coming and going */
+    struct ev_handler    links_ev;
     bool                 stopping;
     uint8_t              rbuf[65536];    /* shared read buffer */
 };
@@ -121,6 +124,10 @@ void engine_filter_block(struct engine *e, const struct moat_cidr *c, uint32_t t
  * (nothing when none is configured). 0, or -1 with err. */
 int  engine_filter_open(struct engine *e, char *err, size_t errlen);
 void engine_filter_close(struct engine *e);
+/* Permanent blocks in moat_block_state_file (block_state.c): loaded at
+ * start (0, or -1 with "FILE:LINE: ..."), saved after every change. */
+int  block_state_load(struct engine *e, char *err, size_t errlen);
+void block_state_save(struct engine *e);
 /* Periodic: expired blocks out of the maps. */
 void engine_filter_gc(struct engine *e);
 /* Is p on the XDP allowlist (operators' hosts)? false without the filter. */

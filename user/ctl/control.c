@@ -184,6 +184,7 @@ struct control *control_open(struct engine *e, const char *path, char *err, size
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
         close(fd);
         snprintf(err, errlen, "control_socket %s: another moatd is running there", path);
+        errno = EADDRINUSE;
         return NULL;
     }
     close(fd);

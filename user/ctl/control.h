@@ -10,7 +10,8 @@ struct engine;
 struct control;
 
 /* Binds path (its directory is created 0700 if missing; a stale socket is
- * replaced, a live one is an error). NULL with err on failure. */
+ * replaced, a live one is an error). NULL with err on failure; errno is
+ * EADDRINUSE when another moatd answers there. */
 struct control *control_open(struct engine *e, const char *path, char *err, size_t errlen);
 void control_close(struct control *ctl);
 

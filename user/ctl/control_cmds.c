@@ -164,6 +164,7 @@ static char *cmd_block(struct engine *e, char *args)
     if (!strcmp(verb, "flush")) {
         size_t n = denylist_flush_ip(e->deny);
         log_notice("control: block flush (%zu userspace entries)", n);
+        block_state_save(e);
         return strdup("ok");
     }
     if (!arg)
@@ -173,7 +174,8 @@ static char *cmd_block(struct engine *e, char *args)
         if (moat_cidr_parse(arg, &c, err, sizeof err) < 0)
             return reply("error block: %s", err);
         if (!strcmp(verb, "del")) {
-            denylist_del_ip(e->deny, c.family, c.addr, c.prefixlen);
+            if (denylist_del_ip(e->deny, c.family, c.addr, c.prefixlen))
+                block_state_save(e);
             log_notice("control: block del %s", arg);
             return strdup("ok");
         }
@@ -183,6 +185,8 @@ static char *cmd_block(struct engine *e, char *args)
         if (denylist_add_ip(e->deny, c.family, c.addr, c.prefixlen, exp, reason) < 0)
             return strdup("error block add: moatd's denylist is full");
         log_notice("control: block add %s: closing its live connections", arg);
+        if (!exp)
+            block_state_save(e);
         return kicked(kick_cidr(e, &c, "source blocked by operator (moatctl block add)"));
     }
     bool client = !strcmp(verb, "client") || !strcmp(verb, "unclient");

@@ -28,6 +28,7 @@ bpf_pin_path $PIN
 xdp_syn_rate 5
 xdp_syn_burst 10
 control_socket $WORK/ctl
+moat_block_state_file $WORK/blocks
 moat_detect syn_flood 2 60s block_ip 60s
 sys_interval 0
 CONF
@@ -128,4 +129,34 @@ start_moatd
 dctl -j block list | grep -q '"cidr":"198.18.0.77/32"' || fail "permanent block lost across restart"
 bpftool map dump pinned "$PIN/block4" | grep -q '"reason"' || fail "bpftool dump lacks named fields"
 pass "blocks survive a moatd restart; bpftool dump shows named fields"
+stop_moatd
+grep -q '^198.18.0.77/32 scanner$' "$WORK"/blocks || fail "permanent block not in the state file"
+rm -rf "$PIN"                 # what a reboot does to bpffs
+start_moatd
+dctl -j block list | grep -q '"cidr":"198.18.0.77/32"' || fail "permanent block not restored from the state file"
+grep -q "1 permanent block(s) restored" "$WORK"/moatd.log || fail "no restore log line"
+pass "permanent blocks survive a reboot (state file) and are loaded at start"
+
+# The interface goes away and comes back (new ifindex): libnl tells moatd,
+# which attaches the filter again.
+n_att=$(grep -c "filter attached to vs" "$WORK"/moatd.log)
+ip -n "$NC" link del vc
+sleep 0.5
+ip link add vc netns "$NC" type veth peer name vs netns "$NS"
+ip -n "$NC" addr add 198.18.0.1/24 dev vc
+ip -n "$NC" addr add 198.18.0.3/24 dev vc
+ip -n "$NS" addr add 198.18.0.2/24 dev vs
+ip -n "$NC" link set vc up
+ip -n "$NS" link set vs up
+in_c ethtool -K vc tx off >/dev/null
+in_s ethtool -K vs tx off >/dev/null
+for _ in $(seq 50); do
+    [ "$(grep -c "filter attached to vs" "$WORK"/moatd.log)" -gt "$n_att" ] && break
+    sleep 0.1
+done
+[ "$(grep -c "filter attached to vs" "$WORK"/moatd.log)" -gt "$n_att" ] || { tail "$WORK"/moatd.log; fail "not re-attached after the interface came back"; }
+[ "$(xdp_prog_on_vs)" = moat_xdp ] || fail "bpftool does not show moat_xdp on the new vs"
+sleep 1
+mqtt_roundtrip 198.18.0.3 || fail "MQTT through the re-created interface"
+pass "interface gone and back: filter attached again (libnl link events)"
 stop_moatd
