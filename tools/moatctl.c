@@ -133,10 +133,14 @@ static int cmd_block_add(struct cli *c, int argc, char **argv)
     struct moat_cidr cidr;
     uint64_t ttl = 0;
     uint32_t reason = MOAT_REASON_MANUAL;
-    const char *cidr_s = NULL;
+    const char *cidr_s = NULL, *client = NULL, *user = NULL;
     char err[256];
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--ttl") && i + 1 < argc) {
+        if (!strcmp(argv[i], "--client-id") && i + 1 < argc) {
+            client = argv[++i];
+        } else if (!strcmp(argv[i], "--user") && i + 1 < argc) {
+            user = argv[++i];
+        } else if (!strcmp(argv[i], "--ttl") && i + 1 < argc) {
             if (moat_duration_parse(argv[++i], &ttl, err, sizeof(err)) < 0)
                 return usage_err("--ttl: %s", err);
         } else if (!strcmp(argv[i], "--reason") && i + 1 < argc) {
@@ -150,13 +154,19 @@ static int cmd_block_add(struct cli *c, int argc, char **argv)
             return usage_err("block add: one CIDR at a time ('%s' is extra)", argv[i]);
         }
     }
-    if (!cidr_s)
-        return usage_err("block add: CIDR missing");
+    if ((client != NULL) + (user != NULL) + (cidr_s != NULL) != 1)
+        return usage_err("block add: one of CIDR, --client-id ID, --user NAME");
+    if (client || user)
+        return block_name_daemon(c, client ? "client" : "user", client ? client : user, ttl);
     if (parse_cidr_arg(cidr_s, &cidr) < 0)
         return EXIT_USAGE;
-    if (need_maps(c) < 0)
-        return EXIT_FAIL;
-    if (moat_maps_block_add(&c->maps, &cidr, ttl, reason, err, sizeof(err)) < 0) {
+    if (need_maps(c) < 0) {
+        /* No pinned maps (XDP not loaded): moatd still enforces the block
+         * at accept from its own denylist. */
+        if (c->no_daemon || access(c->sock, F_OK) != 0)
+            return EXIT_FAIL;
+        fprintf(stderr, "moatctl: no XDP maps; moatd enforces the block in userspace\n");
+    } else if (moat_maps_block_add(&c->maps, &cidr, ttl, reason, err, sizeof(err)) < 0) {
         fprintf(stderr, "moatctl: %s\n", err);
         return EXIT_FAIL;
     }
@@ -178,6 +188,8 @@ static int one_cidr(const char *verb, int argc, char **argv, struct moat_cidr *c
 static int cmd_block_del(struct cli *c, int argc, char **argv)
 {
     struct moat_cidr cidr;
+    if (argc == 2 && (!strcmp(argv[0], "--client-id") || !strcmp(argv[0], "--user")))
+        return unblock_name_daemon(c, argv[0][2] == 'c' ? "client" : "user", argv[1]);
     int rc = one_cidr("block del", argc, argv, &cidr);
     if (rc != EXIT_OK)
         return rc;
@@ -249,6 +261,9 @@ static int cmd_block_list(struct cli *c, int argc, char **argv)
     else
         printf("%-44s %-9s %-12s %s\n", "CIDR", "REASON", "TTL", "HITS");
     int rc = moat_maps_block_list(&c->maps, print_block, &l, err, sizeof(err));
+    /* Client-id and username blocks live in moatd: listed alongside. */
+    if (rc == 0 && !c->no_daemon && access(c->sock, F_OK) == 0)
+        list_names_daemon(c, l.n);
     if (c->json)
         printf("]\n");
     if (rc < 0) {
@@ -675,10 +690,10 @@ struct verb {
 static int cmd_help(struct cli *c, int argc, char **argv);
 
 static const struct verb verbs[] = {
-    { "block", "add", "CIDR [--ttl DUR] [--reason R]",
+    { "block", "add", "CIDR|--client-id ID|--user NAME [--ttl DUR] [--reason R]",
       "block a source (DUR: 90s, 10m, 1h30m, 7d; none = permanent; R: manual, scanner, "
       "flood, auth, protocol, other)", cmd_block_add },
-    { "block", "del", "CIDR", "remove one block entry", cmd_block_del },
+    { "block", "del", "CIDR|--client-id ID|--user NAME", "remove one block entry", cmd_block_del },
     { "block", "list", "", "list blocks with remaining TTL and hits", cmd_block_list },
     { "block", "flush", "", "remove every block entry", cmd_block_flush },
     { "block", "gc", "", "remove expired entries (moatd does this periodically)", cmd_block_gc },
@@ -694,15 +709,12 @@ static const struct verb verbs[] = {
     { "attach", NULL, "IFNAME [auto|native|generic]",
       "load and attach the filter (debugging; moatd does this)", cmd_attach },
     { "detach", NULL, "IFNAME", "detach moat's XDP program (never another one)", cmd_detach },
-    { "block", "client", "ID [--ttl DUR]", "refuse a client id at CONNECT (moatd)", cmd_block_name },
-    { "block", "user", "NAME [--ttl DUR]", "refuse a username at CONNECT (moatd)", cmd_block_name },
-    { "block", "names", "", "list blocked client ids and usernames, and moatd's own source blocks",
+    { "block", "names", "", "moatd's own blocks: client ids, usernames, sources (userspace)",
       cmd_blocked_names },
-    { "unblock", "client", "ID", "lift a client id block", cmd_unblock_name },
-    { "unblock", "user", "NAME", "lift a username block", cmd_unblock_name },
     { "clients", NULL, "", "connected clients: id, user, peer, transport, queues (moatd)", cmd_clients },
-    { "kick", "client", "ID", "close a client's connection (moatd)", cmd_kick },
-    { "kick", "ip", "CIDR", "close every connection from CIDR (moatd)", cmd_kick },
+    { "kick", NULL, "--client-id ID | --user NAME | --ip CIDR",
+      "close matching connections now (moatd)", cmd_kick },
+    { "events", NULL, "", "recent abnormal-behaviour decisions (moatd)", cmd_events },
     { "broker", "stats", "", "broker counters: clients, messages, drops (moatd)", cmd_broker_stats },
     { "reload", NULL, "", "re-read certificates, password and ACL files (moatd, as SIGHUP)", cmd_reload },
     { "passwd", NULL, "FILE USER [--stdin] | -D FILE USER",

@@ -113,11 +113,33 @@ try:
 except socket.timeout:
     R.check(True, "moat", "denied PUBLISH not delivered")
 
-# Reload after deleting bob: his live connection is closed.
+# Reload after deleting bob and narrowing alice to write-only on sensors/#:
+# bob's live connection is closed, and the pipelined client's sensors/#
+# subscription, which the new ACL denies, is removed.
 subprocess.run(["mosquitto_passwd", "-D", PW, "bob"], check=True)
+with open(ACL, "w") as f:
+    f.write("user alice\ntopic write sensors/#\ntopic read public/#\n"
+            "pattern readwrite users/%u/#\n")
 proc.send_signal(signal.SIGHUP)
 R.check(b.wait_closed(5.0) is not None, "moat", "SIGHUP reload closes a deleted user's connection")
 _, rc = connack(client_id="b2", username="bob", password="builder")
 R.check(rc == 4, "moat", "deleted user refused after reload")
 R.check(a.wait_closed(0.5) is None, "moat", "other users stay connected across the reload")
+a.send(R.publish("sensors/after", b"x", qos=1, pid=9))
+a.expect(R.PUBACK)
+try:
+    got = c.recv(1.0)
+    R.check(got.type != R.PUBLISH, "moat", "subscription denied by the reloaded ACL removed")
+except socket.timeout:
+    R.check(True, "moat", "subscription denied by the reloaded ACL removed")
+# A bad ACL on reload keeps the old policy and names file:line.
+with open(ACL, "w") as f:
+    f.write("user alice\ntopic sideways sensors/#\n")
+proc.send_signal(signal.SIGHUP)
+time.sleep(0.5)
+logtext = open(os.path.join(TMP, "log")).read()
+R.check("reload failed" in logtext and ":2:" in logtext, "moat",
+        "bad ACL on reload: old policy kept, error names file:line")
+_, rc = connack(client_id="a9", username="alice", password="wonderland")
+R.check(rc == 0, "moat", "still serving with the old policy")
 R.check(proc.poll() is None, "robustness", "moatd still running")

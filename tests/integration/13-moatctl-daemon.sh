@@ -18,13 +18,13 @@ $CTL clients | grep -q '^kickme ' || fail "moatctl clients does not list kickme"
 ok "[moat] moatctl clients lists a connected client"
 $CTL -j clients | grep -q '"client_id":"kickme"' || fail "moatctl -j clients: no JSON entry"
 ok "[moat] moatctl -j clients prints JSON"
-[ "$($CTL kick client kickme)" = "kicked 1" ] || fail "kick client"
+[ "$($CTL kick --client-id kickme)" = "kicked 1" ] || fail "kick --client-id"
 # mosquitto_sub reconnects by itself: the broker's log tells the kick.
 for _ in $(seq 50); do grep -q "'kickme'.*kicked by operator" "$BROKER_LOG" && break; sleep 0.1; done
 grep -q "'kickme'.*kicked by operator" "$BROKER_LOG" || fail "no kick in the broker log"
 ok "[moat] moatctl kick client closes the connection"
 
-$CTL block client evil --ttl 1m || fail "block client"
+$CTL block add --client-id evil --ttl 1m || fail "block add --client-id"
 if mosquitto_pub -h "$MQTT_HOST" -p "$MQTT_PORT" -i evil -t k/x -m y 2>/dev/null; then
     fail "blocked client id could publish"
 fi
@@ -32,15 +32,22 @@ mosquitto_pub -h "$MQTT_HOST" -p "$MQTT_PORT" -i good -t k/x -m y || fail "other
 ok "[MQTT-3.2.2.3] blocked client id refused at CONNECT, others accepted"
 $CTL -j block names | grep -q '"type":"client","name":"evil"' || fail "block names misses evil"
 ok "[moat] block names lists the client block with its TTL"
-$CTL unblock client evil || fail "unblock client"
+$CTL block del --client-id evil || fail "block del --client-id"
 mosquitto_pub -h "$MQTT_HOST" -p "$MQTT_PORT" -i evil -t k/x -m y || fail "unblocked id still refused"
 ok "[moat] unblock client lets it back"
-$CTL block user eve || fail "block user"
+$CTL block add --user eve || fail "block add --user"
 if mosquitto_pub -h "$MQTT_HOST" -p "$MQTT_PORT" -u eve -t k/x -m y 2>/dev/null; then
     fail "blocked username could publish"
 fi
 ok "[MQTT-3.2.2.3] blocked username refused"
-$CTL kick ip 300.0.0.0/8 2>/dev/null && fail "bad CIDR accepted"
+$CTL --no-daemon block list >/dev/null 2>&1 || true
+$CTL block names | grep -q '"type":"user","name":"eve"' || fail "block names misses user eve"
+ok "[moat] client-id and username blocks listed"
+[ "$($CTL kick --user eve)" = "kicked 0" ] || fail "kick --user"
+ok "[moat] kick --user"
+$CTL events | grep -q '^\[' || fail "events is not a JSON list"
+ok "[moat] events answers"
+$CTL kick --ip 300.0.0.0/8 2>/dev/null && fail "bad CIDR accepted"
 ok "[moat] bad CIDR is a usage error"
 $CTL broker stats | grep -q '"conns_accepted":' || fail "broker stats"
 ok "[moat] broker stats"

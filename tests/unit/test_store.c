@@ -384,6 +384,44 @@ static void test_store_rekey_rotates(void **st)
     fclose(r);
 }
 
+static int count_any(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl,
+                     char *err, size_t errlen)
+{
+    (*(int *)arg)++;
+    return 0;
+}
+
+static void test_store_del_prefix(void **st)
+{
+    struct dir *d = *st;
+    struct store_opts o = { .path = d->db };
+    struct store *s;
+    char err[512];
+    assert_int_equal(store_open(&s, &o, err, sizeof err), 0);
+    for (int p = 0; p < 3; p++)
+        for (int i = 0; i < 50; i++) {
+            uint8_t k[10] = { 0, (uint8_t)p };
+            put64(k + 2, (uint64_t)i);
+            assert_int_equal(store_put(s, SDB_RX2, k, sizeof k, NULL, 0), 0);
+        }
+    assert_int_equal(store_commit(s, err, sizeof err), 0);
+    uint8_t pre[2] = { 0, 1 };
+    assert_int_equal(store_del_prefix(s, SDB_RX2, pre, 2), 0);
+    assert_int_equal(store_commit(s, err, sizeof err), 0);
+    int n = 0;
+    assert_int_equal(store_scan(s, SDB_RX2, NULL, 0, count_any, &n, err, sizeof err), 0);
+    assert_int_equal(n, 100);
+    n = 0;
+    assert_int_equal(store_scan(s, SDB_RX2, pre, 2, count_any, &n, err, sizeof err), 0);
+    assert_int_equal(n, 0);
+    pre[1] = 2;                                   /* the last prefix, up to the end */
+    assert_int_equal(store_del_prefix(s, SDB_RX2, pre, 2), 0);
+    n = 0;
+    assert_int_equal(store_scan(s, SDB_RX2, NULL, 0, count_any, &n, err, sizeof err), 0);
+    assert_int_equal(n, 50);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +437,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_truncated_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_map_full_refuses_unit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_rekey_rotates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_del_prefix, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -358,11 +358,18 @@ static void test_body_shared_by_sessions(void **st)
     offline(f, a);
     assert_int_equal(persist_commit(f->e), 0);
     assert_int_equal(count(f, SDB_BODY), 1);
+    assert_int_equal(session_rx2_add(b, 9), 1);
+    persist_rx2(f->e, b, 9, true);
+    assert_int_equal(session_rx2_add(a, 9), 1);
+    persist_rx2(f->e, a, 9, true);
+    assert_int_equal(persist_commit(f->e), 0);
+    assert_int_equal(count(f, SDB_RX2), 2);
     session_destroy(f->e, b);                               /* e.g. clean session 1 */
     assert_int_equal(persist_commit(f->e), 0);
     assert_int_equal(count(f, SDB_BODY), 0);
     assert_int_equal(count(f, SDB_ENTRY), 0);
     assert_int_equal(count(f, SDB_SESS), 1);
+    assert_int_equal(count(f, SDB_RX2), 1);                /* only share-a's */
 }
 
 static void test_retained_set_and_clear(void **st)

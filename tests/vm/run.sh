@@ -12,8 +12,10 @@
 # mosquitto-clients, and a cloud kernel: linux-image-cloud-amd64 installed,
 # or (default) fetched with `apt-get download` into MOAT_VM_CACHE
 # (~/.cache/moat-vm) and unpacked there, so the host's /boot is untouched.
-# MOAT_VM_KERNEL=/path/vmlinuz with MOAT_VM_MODULES=/path/lib/modules/VER
-# picks a kernel explicitly. Bounded: the VM is killed after 300 s.
+# MOAT_VM_SUITE=sid boots Debian unstable's newest cloud kernel instead
+# (TLS 1.3 rekey). MOAT_VM_KERNEL=/path/vmlinuz with
+# MOAT_VM_MODULES=/path/lib/modules/VER picks a kernel explicitly.
+# Bounded: the VM is killed after 300 s (about 45 s under TCG here).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -36,35 +38,66 @@ if ldd "$BUSYBOX" >/dev/null 2>&1; then
 fi
 
 # --- the kernel ---------------------------------------------------------
+# MOAT_VM_SUITE=stable (default: the host's apt sources, Debian 12's 6.1)
+# or sid (Debian unstable's newest cloud kernel, through a temporary
+# sources list kept under the cache; it has TLS 1.3 rekey).
+SUITE=${MOAT_VM_SUITE:-stable}
+SC=$CACHE/$SUITE
+find_in() {   # dir: kernels unpacked from .debs (old /boot or new /usr/lib layout)
+    for k in $(ls -1 "$1"/boot/vmlinuz-* "$1"/usr/lib/modules/*/vmlinuz 2>/dev/null | sort -V -r); do
+        case $k in
+        */boot/vmlinuz-*) v=${k##*/vmlinuz-} ;;
+        *) v=$(basename "$(dirname "$k")") ;;
+        esac
+        for m in "$1/lib/modules/$v" "$1/usr/lib/modules/$v"; do
+            if ls "$m"/kernel/net/tls/tls.ko* >/dev/null 2>&1; then
+                KERNEL=$k; MODDIR=$m; return 0
+            fi
+        done
+    done
+    return 1
+}
 find_kernel() {
     if [ -n "${MOAT_VM_KERNEL:-}" ]; then
         KERNEL=$MOAT_VM_KERNEL
         MODDIR=${MOAT_VM_MODULES:?MOAT_VM_MODULES must name the lib/modules/VER directory}
         return 0
     fi
-    for k in $(ls -1 /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V -r); do
-        v=${k#/boot/vmlinuz-}
-        if ls /lib/modules/"$v"/kernel/net/tls/tls.ko* >/dev/null 2>&1; then
-            KERNEL=$k; MODDIR=/lib/modules/$v; return 0
-        fi
+    if [ "$SUITE" = stable ]; then
+        find_in "" && case $KERNEL in *-cloud-amd64*) return 0 ;; esac
+    fi
+    find_in "$SC/root"
+}
+fetch_kernel() {
+    mkdir -p "$SC"
+    APTO=""
+    if [ "$SUITE" != stable ]; then
+        mkdir -p "$SC/lists/partial" "$SC/apt-cache/archives/partial"
+        echo "deb http://deb.debian.org/debian $SUITE main" > "$SC/sources.list"
+        APTO="-o Dir::Etc::SourceList=$SC/sources.list -o Dir::Etc::SourceParts=/dev/null
+              -o Dir::State::Lists=$SC/lists -o Dir::Cache=$SC/apt-cache"
+        # shellcheck disable=SC2086
+        apt-get $APTO update >/dev/null 2>&1 || die "apt-get update for $SUITE failed"
+    fi
+    # shellcheck disable=SC2086
+    img=$(apt-cache $APTO depends linux-image-cloud-amd64 2>/dev/null |
+          awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+    [ -n "$img" ] || die "cannot resolve linux-image-cloud-amd64 in $SUITE"
+    ver=${img#linux-image-}
+    # Newer kernels split the image into -binary, -base and -modules.
+    # shellcheck disable=SC2086
+    pkgs="$img $(apt-cache $APTO depends "$img" 2>/dev/null |
+          awk -v v="$ver" '/Depends: linux-(binary|base|modules)-/ && $2 ~ v"$" { print $2 }')"
+    echo "tests/vm: fetching $pkgs ($SUITE) into $SC"
+    for p in $pkgs; do
+        # shellcheck disable=SC2086
+        (cd "$SC" && apt-get $APTO download "$p" >/dev/null 2>&1) || die "apt-get download $p failed"
+        dpkg-deb -x "$SC/$p"_*.deb "$SC/root"
     done
-    for k in $(ls -1 "$CACHE"/root/boot/vmlinuz-* 2>/dev/null | sort -V -r); do
-        v=${k##*/vmlinuz-}
-        if ls "$CACHE"/root/lib/modules/"$v"/kernel/net/tls/tls.ko* >/dev/null 2>&1; then
-            KERNEL=$k; MODDIR=$CACHE/root/lib/modules/$v; return 0
-        fi
-    done
-    return 1
 }
 if ! find_kernel; then
-    echo "tests/vm: fetching linux-image-cloud-amd64 into $CACHE (apt-get download)"
-    mkdir -p "$CACHE"
-    pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-          awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-    [ -n "$pkg" ] || die "cannot resolve linux-image-cloud-amd64 (apt-get update?)"
-    (cd "$CACHE" && apt-get download "$pkg" >/dev/null 2>&1) || die "apt-get download $pkg failed"
-    dpkg-deb -x "$CACHE/$pkg"_*.deb "$CACHE/root"
-    find_kernel || die "no kernel with net/tls/tls.ko in $pkg"
+    fetch_kernel
+    find_kernel || die "no kernel with net/tls/tls.ko in the $SUITE packages"
 fi
 KVER=$(basename "$MODDIR")
 [ -r "$KERNEL" ] || die "cannot read $KERNEL"

@@ -67,17 +67,27 @@ int cmd_clients(struct cli *c, int argc, char **argv)
 
 int cmd_kick(struct cli *c, int argc, char **argv)
 {
-    const char *what = argv[-1];     /* "client" or "ip" */
-    if (argc != 1)
-        return usage_err("kick %s: one argument expected", what);
+    if (argc != 2)
+        return usage_err("kick: --client-id ID, --user NAME or --ip CIDR");
+    const char *what;
+    if (!strcmp(argv[0], "--client-id"))
+        what = "client";
+    else if (!strcmp(argv[0], "--user"))
+        what = "user";
+    else if (!strcmp(argv[0], "--ip"))
+        what = "ip";
+    else
+        return usage_err("kick: unknown option '%s'", argv[0]);
     if (!strcmp(what, "ip")) {
         struct moat_cidr cidr;
         char err[160];
-        if (moat_cidr_parse(argv[0], &cidr, err, sizeof err) < 0)
+        if (moat_cidr_parse(argv[1], &cidr, err, sizeof err) < 0)
             return usage_err("%s", err);
     }
+    if (strpbrk(argv[1], " \n"))
+        return usage_err("kick: names with spaces or newlines cannot be sent to moatd");
     char line[1024];
-    if (snprintf(line, sizeof line, "kick %s %s", what, argv[0]) >= (int)sizeof line)
+    if (snprintf(line, sizeof line, "kick %s %s", what, argv[1]) >= (int)sizeof line)
         return usage_err("kick: argument too long");
     return call(c, line, true);
 }
@@ -96,48 +106,64 @@ int cmd_broker_stats(struct cli *c, int argc, char **argv)
     return call(c, "stats", true);
 }
 
-/* --ttl DUR: seconds for moatd's line protocol (ttl= in ns). */
-static int ttl_arg(int argc, char **argv, int *i, uint64_t *ttl_ns)
+int block_name_daemon(struct cli *c, const char *kind, const char *name, uint64_t ttl_ns)
 {
-    for (; *i < argc; (*i)++) {
-        if (!strcmp(argv[*i], "--ttl") && *i + 1 < argc) {
-            char err[160];
-            if (moat_duration_parse(argv[++*i], ttl_ns, err, sizeof err) < 0)
-                return usage_err("%s", err);
+    if (strpbrk(name, " \n") || !*name)
+        return usage_err("block: empty names or names with spaces cannot be sent to moatd");
+    char line[1024];
+    if (snprintf(line, sizeof line, "block %s %s ttl=%llu", kind, name,
+                 (unsigned long long)ttl_ns) >= (int)sizeof line)
+        return usage_err("block: argument too long");
+    return call(c, line, false);
+}
+
+int unblock_name_daemon(struct cli *c, const char *kind, const char *name)
+{
+    char line[1024];
+    if (strpbrk(name, " \n") ||
+        snprintf(line, sizeof line, "block un%s %s", kind, name) >= (int)sizeof line)
+        return usage_err("block del: bad name");
+    return call(c, line, false);
+}
+
+void list_names_daemon(struct cli *c, int n)
+{
+    char *reply;
+    if (daemon_call(c, "blocks", &reply) != 0) {
+        free(reply);
+        return;
+    }
+    /* moatd's list is JSON objects {"type":...}; only names are new here,
+     * its source blocks are the same ones the maps just listed. */
+    for (char *o = strstr(reply, "{\"type\":\""); o; o = strstr(o + 1, "{\"type\":\"")) {
+        char type[16] = "", name[256] = "";
+        long long left = -1;
+        if (sscanf(o, "{\"type\":\"%15[^\"]\",\"name\":\"%255[^\"]\",\"expires_in_s\":%lld", type, name,
+                   &left) < 3)
+            continue;
+        if (c->json) {
+            printf("%s{\"%s\":\"%s\",\"permanent\":%s,\"ttl_s\":", n++ ? "," : "",
+                   !strcmp(type, "client") ? "client_id" : "user", name, left < 0 ? "true" : "false");
+            if (left < 0)
+                printf("null}");
+            else
+                printf("%lld}", left);
         } else {
-            return usage_err("unknown or incomplete option '%s'", argv[*i]);
+            char what[300];
+            snprintf(what, sizeof what, "%s %s", !strcmp(type, "client") ? "client-id" : "user", name);
+            printf("%-44s %-9s %-12s %s\n", what, "manual", left < 0 ? "permanent" : "", "-");
+            if (left >= 0)
+                printf("%*s(%lld s left)\n", 55, "", left);
         }
     }
-    return 0;
+    free(reply);
 }
 
-int cmd_block_name(struct cli *c, int argc, char **argv)
+int cmd_events(struct cli *c, int argc, char **argv)
 {
-    const char *kind = argv[-1];      /* "client" or "user" */
-    if (argc < 1)
-        return usage_err("block %s: %s missing", kind, !strcmp(kind, "client") ? "ID" : "NAME");
-    uint64_t ttl_ns = 0;
-    int i = 1;
-    if (ttl_arg(argc, argv, &i, &ttl_ns))
-        return EXIT_USAGE;
-    if (strchr(argv[0], ' ') || strchr(argv[0], '\n'))
-        return usage_err("block %s: names with spaces cannot be sent to moatd", kind);
-    char line[1024];
-    if (snprintf(line, sizeof line, "block %s %s ttl=%llu", kind, argv[0],
-                 (unsigned long long)ttl_ns) >= (int)sizeof line)
-        return usage_err("block %s: argument too long", kind);
-    return call(c, line, false);
-}
-
-int cmd_unblock_name(struct cli *c, int argc, char **argv)
-{
-    const char *kind = argv[-1];
-    if (argc != 1)
-        return usage_err("unblock %s: one argument expected", kind);
-    char line[1024];
-    if (snprintf(line, sizeof line, "block un%s %s", kind, argv[0]) >= (int)sizeof line)
-        return usage_err("unblock %s: argument too long", kind);
-    return call(c, line, false);
+    if (argc)
+        return usage_err("events: no arguments expected");
+    return call(c, "events", true);
 }
 
 int cmd_blocked_names(struct cli *c, int argc, char **argv)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "xdp/maps.h"
 
@@ -36,9 +37,13 @@ int daemon_call(const struct cli *c, const char *line, char **reply);
 int cmd_clients(struct cli *c, int argc, char **argv);
 int cmd_kick(struct cli *c, int argc, char **argv);
 int cmd_reload(struct cli *c, int argc, char **argv);
-int cmd_block_name(struct cli *c, int argc, char **argv);
-int cmd_unblock_name(struct cli *c, int argc, char **argv);
 int cmd_blocked_names(struct cli *c, int argc, char **argv);
+int cmd_events(struct cli *c, int argc, char **argv);
+/* For moatctl.c's block verbs: client-id / username blocks live in moatd. */
+int block_name_daemon(struct cli *c, const char *kind, const char *name, uint64_t ttl_ns);
+int unblock_name_daemon(struct cli *c, const char *kind, const char *name);
+/* Appends moatd's name blocks to a block listing (n entries printed so far). */
+void list_names_daemon(struct cli *c, int n);
 int cmd_broker_stats(struct cli *c, int argc, char **argv);
 int cmd_passwd(struct cli *c, int argc, char **argv);
 

@@ -10,6 +10,8 @@
 #include "broker/engine.h"
 #include "broker/session.h"
 #include "config.h"
+#include "mqtt/topic_tree.h"
+#include "store/persist.h"
 #include "net/listener.h"
 #include "util/log.h"
 
@@ -123,6 +125,26 @@ static bool revoked(const struct passwd_table *old, const struct passwd_table *n
     return !passwd_entry_known(b) || !passwd_entry_equal(a, b);
 }
 
+/* Subscriptions the new ACL no longer allows are removed. */
+static void drop_denied_subs(struct engine *e, struct session *s)
+{
+    bool changed = false;
+    for (uint32_t i = s->n_subs; i-- > 0;) {
+        struct sub *sb = &s->subs[i];
+        if (auth_may_subscribe(s, (const uint8_t *)sb->filter, sb->len))
+            continue;
+        log_notice("session '%s': subscription '%.*s' removed: denied by the reloaded ACL",
+                   s->client_id, (int)sb->len, sb->filter);
+        topic_tree_remove(e->subs, (const uint8_t *)sb->filter, sb->len, s);
+        char *f = sb->filter;
+        uint16_t len = sb->len;
+        session_sub_del(s, (const uint8_t *)f, len);   /* frees f */
+        changed = true;
+    }
+    if (changed)
+        persist_session_save(e, s);
+}
+
 /* Frees each distinct context of fresh[0..n) (several listeners may
  * share one). */
 static void free_distinct(struct auth_ctx **fresh, size_t n)
@@ -192,6 +214,7 @@ int auth_reload(struct engine *e, char *err, size_t errlen)
                     s->acl_user = s->acl ? acl_user_find(s->acl, s->username) : NULL;
                     break;
                 }
+            drop_denied_subs(e, s);
         }
     for (size_t i = 0; i < n; i++)
         if (old[i] && --old[i]->refs == 0)

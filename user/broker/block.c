@@ -41,14 +41,7 @@ void engine_block_name(struct engine *e, enum deny_name_kind k, const char *name
     if (k == DENY_CLIENT_ID) {
         n = kick_client_id(e, name, len, why);
     } else {
-        for (struct conn *c = e->conns, *nx; c; c = nx) {
-            nx = c->next;
-            if (c->s && c->s->username && strlen(c->s->username) == len &&
-                !memcmp(c->s->username, name, len)) {
-                conn_close(c, true, why);
-                n++;
-            }
-        }
+        n = kick_username(e, name, len, why);
     }
     log_notice("blocked %s '%.*s' for %u s (%s); %zu connection(s) closed",
                k == DENY_CLIENT_ID ? "client id" : "username", (int)len, name, ttl_s, why, n);

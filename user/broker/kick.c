@@ -32,3 +32,17 @@ size_t kick_cidr(struct engine *e, const struct moat_cidr *c, const char *reason
     }
     return n;
 }
+
+size_t kick_username(struct engine *e, const char *user, size_t len, const char *reason)
+{
+    size_t n = 0;
+    for (struct conn *x = e->conns, *nx; x; x = nx) {
+        nx = x->next;
+        if (x->s && x->s->username && strlen(x->s->username) == len &&
+            !memcmp(x->s->username, user, len)) {
+            conn_close(x, true, reason);
+            n++;
+        }
+    }
+    return n;
+}

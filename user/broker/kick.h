@@ -12,5 +12,6 @@ struct moat_cidr;
 /* Returns the number of connections closed. reason goes into the log. */
 size_t kick_client_id(struct engine *e, const char *id, size_t len, const char *reason);
 size_t kick_cidr(struct engine *e, const struct moat_cidr *c, const char *reason);
+size_t kick_username(struct engine *e, const char *user, size_t len, const char *reason);
 
 #endif

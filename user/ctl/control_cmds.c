@@ -12,6 +12,7 @@
 #include "moat_abi.h"
 #include "broker/session.h"
 #include "ctl/control.h"
+#include "policy/detect.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 #include "version.h"
@@ -105,10 +106,14 @@ static char *cmd_kick(struct engine *e, char *args)
     char *what = strtok(args, " ");
     char *arg = strtok(NULL, "");
     if (!what || !arg)
-        return strdup("error usage: kick client ID | kick ip CIDR");
+        return strdup("error usage: kick client ID | kick user NAME | kick ip CIDR");
     if (!strcmp(what, "client")) {
         log_notice("control: kick client '%s'", arg);
         return kicked(kick_client_id(e, arg, strlen(arg), "kicked by operator (moatctl)"));
+    }
+    if (!strcmp(what, "user")) {
+        log_notice("control: kick user '%s'", arg);
+        return kicked(kick_username(e, arg, strlen(arg), "kicked by operator (moatctl)"));
     }
     if (!strcmp(what, "ip")) {
         struct moat_cidr c;
@@ -240,6 +245,31 @@ static char *cmd_blocks(struct engine *e, char *args)
     return sb_take(&bl.b);
 }
 
+static void event_json(struct strbuf *b, const struct det_decision *d, bool comma)
+{
+    sb_printf(b, "%s{\"time_ms\":%llu,\"kind\":\"%s\",\"action\":\"%s\",\"allowlisted\":%s,"
+              "\"ttl_s\":%u,\"offence\":%u,\"source\":\"%s\",\"client_id\":", comma ? "," : "",
+              (unsigned long long)d->wall_ms, det_kind_name(d->kind), det_action_name(d->action),
+              d->allowlisted ? "true" : "false", d->ttl_s, d->offence, d->source);
+    sb_json_str(b, d->client_id, strlen(d->client_id));
+    sb_append(b, ",\"username\":", 12);
+    sb_json_str(b, d->username, strlen(d->username));
+    sb_append(b, "}", 1);
+}
+
+/* Recent detection decisions, oldest first. */
+static char *cmd_events(struct engine *e, char *args)
+{
+    const struct det_decision *first, *wrap;
+    size_t n_first, n = detector_decisions(e->det, &first, &wrap, &n_first);
+    struct strbuf b = { 0 };
+    sb_append(&b, "ok [", 4);
+    for (size_t i = 0; i < n; i++)
+        event_json(&b, i < n_first ? &first[i] : &wrap[i - n_first], i > 0);
+    sb_append(&b, "]", 1);
+    return sb_take(&b);
+}
+
 static char *cmd_reload(struct engine *e, char *args)
 {
     char err[512];
@@ -259,6 +289,7 @@ static const struct {
     { "block", cmd_block },
     { "reload", cmd_reload },
     { "blocks", cmd_blocks },
+    { "events", cmd_events },
 };
 
 char *control_exec(struct engine *e, const char *line)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "broker/block.h"
 #include "broker/conn.h"
@@ -36,6 +37,9 @@ struct subject {
 #define SUBJ_BUCKETS 4096u
 
 struct detector {
+    struct det_decision ring[DET_DECISIONS_KEPT];
+    size_t ring_next, ring_n;
+    uint64_t decisions[DET__COUNT];
     uint64_t seed;
     size_t max, n;
     uint64_t untracked;       /* events dropped because the table was full */
@@ -71,6 +75,32 @@ void detector_free(struct detector *d)
 }
 
 size_t detector_subjects(const struct detector *d) { return d->n; }
+
+uint64_t detector_count(const struct detector *d, int kind)
+{
+    return kind >= 0 && kind < DET__COUNT ? d->decisions[kind] : 0;
+}
+
+/* The ring as two runs: [first, first+n_first) then [wrap, ...). Returns
+ * the total. */
+size_t detector_decisions(const struct detector *d, const struct det_decision **first,
+                          const struct det_decision **wrap, size_t *n_first)
+{
+    size_t start = (d->ring_next + DET_DECISIONS_KEPT - d->ring_n) % DET_DECISIONS_KEPT;
+    *first = &d->ring[start];
+    *n_first = d->ring_n < DET_DECISIONS_KEPT - start ? d->ring_n : DET_DECISIONS_KEPT - start;
+    *wrap = d->ring;
+    return d->ring_n;
+}
+
+static void record(struct detector *d, const struct det_decision *dd)
+{
+    d->ring[d->ring_next] = *dd;
+    d->ring_next = (d->ring_next + 1) % DET_DECISIONS_KEPT;
+    if (d->ring_n < DET_DECISIONS_KEPT)
+        d->ring_n++;
+    d->decisions[dd->kind]++;
+}
 
 static struct subject *subject_get(struct detector *d, uint8_t type, const void *key, size_t len,
                                    uint64_t now)
@@ -226,6 +256,16 @@ static void act(struct engine *e, int kind, const struct det_rule *r, struct sub
     default:
         break;
     }
+    struct det_decision dd = { .kind = (uint8_t)kind, .action = (uint8_t)action,
+                               .allowlisted = allowed, .ttl_s = ttl,
+                               .offence = src ? src->offences : 0 };
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    dd.wall_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    snprintf(dd.source, sizeof dd.source, "%s", ps);
+    snprintf(dd.client_id, sizeof dd.client_id, "%.*s", (int)(cid ? clen : 0), cid ? cid : "");
+    snprintf(dd.username, sizeof dd.username, "%.*s", (int)(user ? ulen : 0), user ? user : "");
+    record(e->det, &dd);
     log_notice("detect: kind=%s source=%s client='%.*s' user='%.*s' threshold=%u window=%us "
                "action=%s%s ttl=%us offence=%u",
                det_kind_name(kind), ps, (int)(cid ? clen : 0), cid ? cid : "",

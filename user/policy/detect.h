@@ -6,6 +6,7 @@
 #ifndef MOAT_POLICY_DETECT_H
 #define MOAT_POLICY_DETECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,23 @@ void detect_event(struct engine *e, int kind, struct conn *c, const struct peer_
  * distinct topics per client per window, in state the session owns. */
 void detect_topic(struct engine *e, struct conn *c, const uint8_t *topic, size_t len);
 void det_topics_free(struct det_topics *t);
+
+/* The most recent decisions, oldest first, for `moatctl events`. */
+struct det_decision {
+    uint64_t wall_ms;          /* CLOCK_REALTIME */
+    uint8_t  kind, action;
+    bool     allowlisted;
+    uint32_t ttl_s;
+    uint16_t offence;
+    char     source[64];
+    char     client_id[64];
+    char     username[64];
+};
+#define DET_DECISIONS_KEPT 256
+size_t detector_decisions(const struct detector *d, const struct det_decision **first,
+                          const struct det_decision **wrap, size_t *n_first);
+/* Decisions taken so far per kind. */
+uint64_t detector_count(const struct detector *d, int kind);
 
 /* Forgets subjects idle for longer than every rule's window. */
 size_t detector_gc(struct detector *d, uint64_t now_ms);

@@ -288,7 +288,7 @@ void persist_append(struct engine *e, struct session *s, struct msg *m, uint8_t 
 {
     struct persist *p = P(e);
     struct pshadow *sh = s->clean ? NULL : pshadow_get(p, s);
-    if (!sh)
+    if (!sh || sh->broken)
         return;
     uint64_t seq = 0;
     struct pbody *b = store_unit_failed(p->st) ? NULL : body_for(p, m);
@@ -302,12 +302,12 @@ void persist_append(struct engine *e, struct session *s, struct msg *m, uint8_t 
         b = NULL;
     }
     if (pent_push(sh, seq, b) < 0) {
-        /* The shadow no longer mirrors the session: forget it (entries
-         * already stored stay; the session record too). */
+        /* The shadow no longer mirrors the session position by position:
+         * stop changing its stored state (what is stored stays as of
+         * now: at worst messages are delivered again after a restart). */
         log_err("store: out of memory mirroring session '%s'; its later changes are not stored",
                 s->client_id);
-        if (b)
-            b->refs--;
+        sh->broken = true;
         return;
     }
     if (seq)
@@ -318,7 +318,7 @@ void persist_update(struct engine *e, struct session *s, uint32_t idx, uint8_t s
 {
     struct persist *p = P(e);
     struct pshadow *sh = s->clean ? NULL : pshadow_get(p, s);
-    if (!sh || idx >= sh->n || !sh->v[idx].seq)
+    if (!sh || sh->broken || idx >= sh->n || !sh->v[idx].seq)
         return;
     struct pent *pe = &sh->v[idx];
     const struct inflight *f = idx < s->n_inf ? &s->inf[idx] : NULL;
@@ -337,7 +337,7 @@ void persist_remove(struct engine *e, struct session *s, uint32_t idx)
 {
     struct persist *p = P(e);
     struct pshadow *sh = s->clean ? NULL : pshadow_get(p, s);
-    if (!sh || idx >= sh->n)
+    if (!sh || sh->broken || idx >= sh->n)
         return;
     struct pent pe = sh->v[idx];
     memmove(&sh->v[idx], &sh->v[idx + 1], (size_t)(sh->n - idx - 1) * sizeof *sh->v);
@@ -414,8 +414,9 @@ void persist_session_drop(struct engine *e, struct session *s)
         store_del(p->st, SDB_ENTRY, k, sizeof k);
         body_release(p, sh->v[i].b);
     }
-    for (uint32_t i = 0; i < s->n_rx2; i++)
-        persist_rx2(e, s, s->rx2[i], false);
+    if (sh->broken)       /* entries the shadow does not know of */
+        store_del_prefix(p->st, SDB_ENTRY, sh->h, sizeof sh->h);
+    store_del_prefix(p->st, SDB_RX2, sh->h, sizeof sh->h);
     store_del(p->st, SDB_SESS, sh->h, sizeof sh->h);
     for (uint32_t i = 0; i < p->n_jr; i++)
         if (p->jr[i].sh == sh)

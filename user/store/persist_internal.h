@@ -26,6 +26,7 @@ struct pshadow {
     struct pent *v;
     uint32_t  n, cap;
     uint64_t  next_seq;
+    bool      broken;    /* out of memory once: no longer mirrors the session */
     struct pshadow *next;
 };
 

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 const char *const store_db_names[SDB_COUNT] = {
     "meta", "retain", "sess", "body", "entry", "rx2",
 };
@@ -171,6 +173,35 @@ int store_del(struct store *st, enum store_db db, const void *k, size_t kl)
     MDB_val key = { .mv_size = kl, .mv_data = (void *)k };
     int rc = mdb_del(t, st->dbi[db], &key, NULL);
     if (rc && rc != MDB_NOTFOUND) {
+        op_failed(st, "delete", db, rc);
+        return op_end(st, implicit, -1);
+    }
+    return op_end(st, implicit, 0);
+}
+
+int store_del_prefix(struct store *st, enum store_db db, const void *prefix, size_t plen)
+{
+    bool implicit;
+    if (op_begin(st, &implicit) < 0)
+        return op_end(st, implicit, -1);
+    MDB_txn *t = wtxn(st);
+    MDB_cursor *cur;
+    int rc = t ? mdb_cursor_open(t, st->dbi[db], &cur) : EINVAL;
+    if (rc) {
+        op_failed(st, "delete", db, rc);
+        return op_end(st, implicit, -1);
+    }
+    MDB_val k = { .mv_size = plen, .mv_data = (void *)prefix }, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size >= plen && !memcmp(k.mv_data, prefix, plen)) {
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+        if (rc == EINVAL || rc == MDB_NOTFOUND)    /* deleted the last one */
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND && rc != EINVAL) {
         op_failed(st, "delete", db, rc);
         return op_end(st, implicit, -1);
     }
@@ -392,7 +423,7 @@ int store_open(struct store **out, const struct store_opts *o, char *err, size_t
         if (store_key_load(o->key_file, raw, err, errlen) < 0)
             goto fail;
         int r = rec_key_init(&st->key, raw, err, errlen);
-        memset(raw, 0, sizeof raw);
+        OPENSSL_cleanse(raw, sizeof raw);
         if (r < 0)
             goto fail;
     } else {

@@ -71,6 +71,9 @@ const char *store_last_error(const struct store *st);
 int  store_put(struct store *st, enum store_db db, const void *k, size_t kl, const void *v, size_t vl);
 int  store_del(struct store *st, enum store_db db, const void *k, size_t kl);
 
+/* Deletes every record of db whose key starts with prefix. 0 or -1. */
+int  store_del_prefix(struct store *st, enum store_db db, const void *prefix, size_t plen);
+
 /* True while writes wait for store_commit (or after a failed commit). */
 bool store_dirty(const struct store *st);
 /* Commits the iteration's transaction (no-op if none). 0, or -1 with err:
