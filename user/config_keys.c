@@ -105,7 +105,7 @@ static const struct cfg_key keys[] = {
     { "moat_persistence_fsync", SC_GLOBAL, KT_BOOL, 1, 1, G(moat_persistence_fsync), NOL, 0, 0, NULL,
       "true|false", "true", "Sync every commit to disk before acknowledging; false is faster but a machine crash may lose acknowledged messages." },
     { "moat_persistence_map_size", SC_GLOBAL, KT_UINT, 1, 1, G(moat_persistence_map_size), NOL, 1048576, 1ull << 40, NULL,
-      "BYTES", "268435456", "Largest size of the store; when full, new persistent work is refused (not acknowledged)." },
+      "BYTES", "268435456", "LMDB map size: the largest the store file can grow; stored data may use half of it (the rest keeps commits from failing), beyond that new persistent work is refused (not acknowledged)." },
     { "autosave_interval", SC_GLOBAL, KT_UINT, 1, 1, G(autosave_interval), NOL, 0, 2147483647u, NULL,
       "SECONDS", "1800", "Seconds between saves; 0 = only at exit." },
     /* --- logging and process --- */

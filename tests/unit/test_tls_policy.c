@@ -27,6 +27,7 @@
 struct fx {
     char dir[64];
     char ca[96], srv_crt[96], srv_key[96], cli_crt[96], cli_key[96], nul_crt[96], nul_key[96];
+    char b_crt[96], b_key[96];
     EVP_PKEY *ca_key;
     X509 *ca_cert;
 };
@@ -86,6 +87,7 @@ static int setup(void **state)
 #define P(f, n) snprintf(fx->f, sizeof fx->f, "%s/" n, fx->dir)
     P(ca, "ca.crt"); P(srv_crt, "srv.crt"); P(srv_key, "srv.key");
     P(cli_crt, "cli.crt"); P(cli_key, "cli.key"); P(nul_crt, "nul.crt"); P(nul_key, "nul.key");
+    P(b_crt, "b.crt"); P(b_key, "b.key");
 #undef P
     fx->ca_key = new_key();
     fx->ca_cert = make_cert(fx->ca_key, "unit-ca", -1, NULL, NULL, 1, true);
@@ -102,6 +104,10 @@ static int setup(void **state)
     x = make_cert(k, "adm\0in", 6, fx->ca_cert, fx->ca_key, 4, false);
     write_pair(x, k, fx->nul_crt, fx->nul_key);
     X509_free(x); EVP_PKEY_free(k);
+    k = new_key();
+    x = make_cert(k, "b.example", -1, fx->ca_cert, fx->ca_key, 5, false);
+    write_pair(x, k, fx->b_crt, fx->b_key);
+    X509_free(x); EVP_PKEY_free(k);
     *state = fx;
     return 0;
 }
@@ -110,7 +116,7 @@ static int teardown(void **state)
 {
     struct fx *fx = *state;
     const char *files[] = { fx->ca, fx->srv_crt, fx->srv_key, fx->cli_crt, fx->cli_key,
-                            fx->nul_crt, fx->nul_key };
+                            fx->nul_crt, fx->nul_key, fx->b_crt, fx->b_key };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         unlink(files[i]);
     rmdir(fx->dir);
@@ -130,6 +136,8 @@ struct client {
     int minv, maxv;
     const char *ciphers, *suites, *groups, *cert, *key;
     bool seclevel0;
+    const char *sni;      /* server name to send */
+    char *cn_out;         /* 64 bytes: the server certificate's CN */
 };
 
 /* Handshakes a client against ctx in memory. Returns 1 on success, with
@@ -160,6 +168,8 @@ static int handshake(SSL_CTX *sctx, const struct client *c, char *out, size_t ou
     SSL_set_bio(cl, b2, b2);
     SSL_set_connect_state(cl);
     SSL_set_accept_state(sv);
+    if (c->sni)
+        SSL_set_tlsext_host_name(cl, c->sni);
     int ok = 0;
     bool cdone = false, sdone = false;
     for (int i = 0; i < 50 && !(cdone && sdone); i++) {
@@ -181,6 +191,13 @@ static int handshake(SSL_CTX *sctx, const struct client *c, char *out, size_t ou
         }
     }
     ok = cdone && sdone;
+    if (ok && c->cn_out) {
+        X509 *pc = SSL_get1_peer_certificate(cl);
+        c->cn_out[0] = '\0';
+        if (pc)
+            X509_NAME_get_text_by_NID(X509_get_subject_name(pc), NID_commonName, c->cn_out, 64);
+        X509_free(pc);
+    }
     if (ok && out)
         snprintf(out, outlen, "%s %s", SSL_get_version(sv), SSL_get_cipher_name(sv));
 out:
@@ -409,6 +426,64 @@ static void test_client_certificates(void **state)
     SSL_CTX_free(ctx);
 }
 
+static void test_sni_match(void **state)
+{
+    assert_true(tls_sni_match("b.example", "b.example"));
+    assert_true(tls_sni_match("b.example", "B.Example"));
+    assert_false(tls_sni_match("b.example", "a.b.example"));
+    assert_true(tls_sni_match("*.w.example", "a.w.example"));
+    assert_false(tls_sni_match("*.w.example", "a.b.w.example"));   /* one label only */
+    assert_false(tls_sni_match("*.w.example", "w.example"));
+    assert_false(tls_sni_match("*.w.example", ".w.example"));
+}
+
+/* SNI: a second pair chosen by server name; the default for other or no
+ * names; strict mode refuses unknown names. */
+static void test_sni_selection(void **state)
+{
+    struct fx *fx = *state;
+    struct listener_conf lc = base_lc(fx);
+    struct tls_listener *tl = calloc(1, sizeof *tl);
+    pthread_mutex_init(&tl->lock, NULL);
+    tl->lc = &lc;
+    tl->ctx = build(&lc);
+    tls_sni_attach(tl, tl->ctx);
+    char err[512], cn[64];
+    assert_int_equal(tls_listener_add_sni(tl, "b.example", fx->b_crt, fx->b_key, err, sizeof err), 0);
+    assert_int_equal(tls_listener_add_sni(tl, "*.w.example", fx->b_crt, fx->b_key, err, sizeof err), 0);
+    assert_int_equal(tls_listener_add_sni(tl, "bad name", fx->b_crt, fx->b_key, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unit.conf:7: listener 8883: SNI name 'bad name'"));
+    assert_int_equal(tls_listener_add_sni(tl, "c.example", fx->b_crt, fx->srv_key, err, sizeof err), -1);
+
+    assert_true(handshake(tl->ctx, &(struct client){ .sni = "b.example", .cn_out = cn }, NULL, 0, NULL));
+    assert_string_equal(cn, "b.example");
+    assert_true(handshake(tl->ctx, &(struct client){ .sni = "x.w.example", .cn_out = cn }, NULL, 0, NULL));
+    assert_string_equal(cn, "b.example");
+    assert_true(handshake(tl->ctx, &(struct client){ .sni = "other.example", .cn_out = cn }, NULL, 0, NULL));
+    assert_string_equal(cn, "localhost");
+    assert_true(handshake(tl->ctx, &(struct client){ .cn_out = cn }, NULL, 0, NULL));
+    assert_string_equal(cn, "localhost");
+    /* TLS 1.2 too: the name is chosen before the suite */
+    assert_true(handshake(tl->ctx, &(struct client){ .maxv = TLS1_2_VERSION, .sni = "b.example",
+                                                     .cn_out = cn }, NULL, 0, NULL));
+    assert_string_equal(cn, "b.example");
+
+    tls_listener_sni_strict(tl, true);
+    assert_false(handshake(tl->ctx, &(struct client){ .sni = "other.example" }, NULL, 0, NULL));
+    assert_true(handshake(tl->ctx, &(struct client){ .sni = "b.example" }, NULL, 0, NULL));
+    assert_true(handshake(tl->ctx, &(struct client){ 0 }, NULL, 0, NULL));   /* no SNI: default */
+
+    /* reload rebuilds the SNI contexts, all or nothing */
+    assert_int_equal(tls_sni_rebuild(tl, err, sizeof err), 0);
+    assert_true(handshake(tl->ctx, &(struct client){ .sni = "b.example", .cn_out = cn }, NULL, 0, NULL));
+    assert_string_equal(cn, "b.example");
+
+    tls_sni_free(tl);
+    SSL_CTX_free(tl->ctx);
+    pthread_mutex_destroy(&tl->lock);
+    free(tl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +495,8 @@ int main(void)
         cmocka_unit_test(test_operator_lists_cut_to_policy),
         cmocka_unit_test(test_files_and_verify_config),
         cmocka_unit_test(test_client_certificates),
+        cmocka_unit_test(test_sni_match),
+        cmocka_unit_test(test_sni_selection),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -87,7 +87,8 @@ fetch_kernel() {
     # Newer kernels split the image into -binary, -base and -modules.
     # shellcheck disable=SC2086
     pkgs="$img $(apt-cache $APTO depends "$img" 2>/dev/null |
-          awk -v v="$ver" '/Depends: linux-(binary|base|modules)-/ && $2 ~ v"$" { print $2 }')"
+          awk -v v="$ver" '/Depends: linux-(binary|base|modules)-/ &&
+                substr($2, length($2) - length(v) + 1) == v { print $2 }')"
     echo "tests/vm: fetching $pkgs ($SUITE) into $SC"
     for p in $pkgs; do
         # shellcheck disable=SC2086

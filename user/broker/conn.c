@@ -181,6 +181,7 @@ void conn_close(struct conn *c, bool abnormal, const char *reason)
             c->will_pending = will;
         else
             msg_unref(will);
+        c->s = NULL;                   /* callers up the stack must not reach it */
         if (s->clean)
             session_destroy(e, s);     /* [MQTT-3.1.2-6] */
         else

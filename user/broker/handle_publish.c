@@ -46,6 +46,10 @@ static void publish_in(struct conn *c, const struct mqtt_publish *pub)
         return;
     }
     detect_topic(e, c, pub->topic.p, pub->topic.len);
+    if (c->state == CONN_CLOSED) {     /* disconnected as a scanner */
+        msg_unref(m);
+        return;
+    }
     if (engine_publish(e, m) == 0)
         detect_event(e, DET_UNDELIVERABLE, c, NULL, NULL, 0);
     msg_unref(m);

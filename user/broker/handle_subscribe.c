@@ -60,6 +60,10 @@ int handle_subscribe(struct conn *c, const struct mqtt_packet *p)
                        conn_name(c, name, sizeof name), s->username ? s->username : "",
                        (int)flt.len, (const char *)flt.p);
             detect_event(e, DET_ACL_DENIED, c, NULL, NULL, 0);
+            if (c->state == CONN_CLOSED) {
+                free(rcs);
+                return 0;
+            }
             rcs[i++] = MQTT_SUBACK_FAILURE;
             continue;
         }
@@ -72,6 +76,10 @@ int handle_subscribe(struct conn *c, const struct mqtt_packet *p)
         }
         rcs[i++] = g;
         detect_topic(e, c, flt.p, flt.len);
+        if (c->state == CONN_CLOSED) {   /* disconnected as a scanner: s is gone */
+            free(rcs);
+            return 0;
+        }
         log_msg(LOG_T_SUBSCRIBE, "%s subscribed to '%.*s' qos %u (granted %u)",
                 conn_name(c, name, sizeof name), (int)flt.len, (const char *)flt.p, qos, g);
     }

@@ -30,6 +30,8 @@ uint64_t ev_clock_ms(void)
 
 uint64_t ev_now_ms(const struct evloop *el) { return el->now_ms; }
 
+void ev_set_now_ms(struct evloop *el, uint64_t ms) { el->now_ms = ms; }
+
 struct evloop *ev_new(void)
 {
     struct evloop *el = calloc(1, sizeof *el);

@@ -42,6 +42,9 @@ static inline bool ev_timer_armed(const struct ev_timer *t) { return t->idx != 0
 /* Monotonic time in ms, cached at the start of each iteration. */
 uint64_t ev_now_ms(const struct evloop *el);
 uint64_t ev_clock_ms(void);   /* uncached */
+/* Sets the cached time: for tests that drive time-dependent code (windows,
+ * expiry) without sleeping. The next loop iteration overwrites it. */
+void ev_set_now_ms(struct evloop *el, uint64_t ms);
 
 /* fn runs after every batch of events, before the loop sleeps again. */
 void ev_set_before_sleep(struct evloop *el, void (*fn)(struct evloop *, void *), void *arg);

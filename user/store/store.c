@@ -29,7 +29,24 @@ struct store {
     char      last_err[256];
     struct store_counters cnt;
     void     *glue;
+    uint64_t  map_pages;      /* map size in pages */
+    uint64_t  unit_before;    /* pages in use when the unit began */
 };
+
+/* Pages the trees use in t's view (data, the named-database table and
+ * the free list's own tree). */
+static uint64_t used_pages(const struct store *st, MDB_txn *t)
+{
+    uint64_t n = 0;
+    MDB_stat s;
+    for (int d = 0; d < SDB_COUNT; d++)
+        if (mdb_stat(t, st->dbi[d], &s) == 0)
+            n += s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages;
+    for (MDB_dbi d = 0; d < 2; d++)      /* FREE_DBI, MAIN_DBI */
+        if (mdb_stat(t, d, &s) == 0)
+            n += s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages;
+    return n;
+}
 
 void **store_glue(struct store *st) { return &st->glue; }
 
@@ -66,10 +83,13 @@ static MDB_txn *wtxn(struct store *st)
         st->txn = NULL;
         return NULL;
     }
-    if (!st->child && (rc = mdb_txn_begin(st->env, st->txn, 0, &st->child)) != 0) {
-        snprintf(st->last_err, sizeof st->last_err, "%s: begin nested transaction: %s", st->path, mdb_strerror(rc));
-        st->child = NULL;
-        return NULL;
+    if (!st->child) {
+        if ((rc = mdb_txn_begin(st->env, st->txn, 0, &st->child)) != 0) {
+            snprintf(st->last_err, sizeof st->last_err, "%s: begin nested transaction: %s", st->path, mdb_strerror(rc));
+            st->child = NULL;
+            return NULL;
+        }
+        st->unit_before = used_pages(st, st->child);
     }
     return st->child;
 }
@@ -89,6 +109,17 @@ int store_unit_end(struct store *st)
     st->in_unit = false;
     if (!st->child)
         return st->unit_failed ? -1 : 0;
+    /* Half the map stays free: a commit needs room for the new copies of
+     * every page the iteration changed and for the free list, and a
+     * failed commit would lose the whole iteration. A unit that grows the
+     * data beyond half is refused; one that shrinks it always passes. */
+    uint64_t used = st->unit_failed ? 0 : used_pages(st, st->child);
+    if (!st->unit_failed && used > st->map_pages / 2 && used > st->unit_before) {
+        snprintf(st->last_err, sizeof st->last_err, "%s: store full: %llu of %llu pages in use "
+                 "(half of moat_persistence_map_size is kept free so that commits cannot fail)",
+                 st->path, (unsigned long long)used, (unsigned long long)st->map_pages);
+        st->unit_failed = true;
+    }
     if (st->unit_failed) {
         mdb_txn_abort(st->child);
         st->child = NULL;
@@ -449,6 +480,10 @@ int store_open(struct store **out, const struct store_opts *o, char *err, size_t
     }
     if (check_size(st, err, errlen) < 0)
         goto fail;
+    MDB_envinfo info;
+    MDB_stat es;
+    if (mdb_env_info(st->env, &info) == 0 && mdb_env_stat(st->env, &es) == 0 && es.ms_psize)
+        st->map_pages = info.me_mapsize / es.ms_psize;
     MDB_txn *t;
     if ((rc = mdb_txn_begin(st->env, NULL, o->readonly ? MDB_RDONLY : 0, &t))) {
         snprintf(err, errlen, "%s: begin: %s", o->path, mdb_strerror(rc));

@@ -5,6 +5,7 @@
 #ifndef MOAT_TLS_H
 #define MOAT_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,16 @@ void tls_listener_accept(struct tls_listener *tl, int fd, const struct listener 
 /* Re-reads certificates, keys, CA and CRLs into a fresh context for new
  * handshakes. Returns 0, or -1 with err (the old context stays). */
 int  tls_listener_reload(struct tls_listener *tl, char *err, size_t errlen);
+/* SNI: clients asking for server name `name` ("host.example", or
+ * "*.example" for one label) get certfile/keyfile instead of the
+ * listener's default pair, under the same policy. strict: a client
+ * naming a server no entry matches is refused (unrecognized_name)
+ * instead of getting the default. Engine thread, before traffic or
+ * between connections. Returns 0, or -1 with "FILE:LINE: ..." in err. */
+int  tls_listener_add_sni(struct tls_listener *tl, const char *name, const char *certfile,
+                          const char *keyfile, char *err, size_t errlen);
+void tls_listener_sni_strict(struct tls_listener *tl, bool strict);
+
 /* Makes handshakes that are queued or running give up at their next
  * wait, so a shutdown does not wait out handshake timeouts. Call before
  * the worker pool is freed; tls_listener_free still follows. */

@@ -56,9 +56,11 @@ struct tls_stats_atomic {
     atomic_uint_fast64_t keyupdate_applied, keyupdate_closed;
 };
 
-/* One SNI entry: a server name and its own context. */
+/* One SNI entry: a server name ("host.example" or "*.example") with
+ * its own certificate/key and context (same policy as the default). */
+#define TLS_SNI_MAX 64
 struct tls_sni {
-    char    *name;
+    char    *name, *certfile, *keyfile;
     SSL_CTX *ctx;
 };
 
@@ -66,8 +68,11 @@ struct tls_listener {
     struct engine *eng;
     const struct listener_conf *lc;
     struct workers *workers;
-    pthread_mutex_t lock;           /* guards ctx (reload swaps it) */
+    pthread_mutex_t lock;           /* guards ctx and sni[].ctx (reload swaps them) */
     SSL_CTX *ctx;
+    struct tls_sni sni[TLS_SNI_MAX];
+    size_t   n_sni;
+    bool     sni_strict;            /* unknown server name: refuse, not default */
     bool     kernel_ktls;           /* the kernel offers the tls ULP */
     bool     ktls;                  /* kTLS in use: kernel offers it, not turned off */
     bool     ktls_rx13;             /* moat installs TLS 1.3 RX itself (else mixed) */
@@ -83,6 +88,16 @@ SSL_CTX *tls_ctx_build(const struct listener_conf *lc, bool ktls, const char *ce
                        const char *keyfile, char *err, size_t errlen);
 /* Appends OpenSSL's error queue (oldest first) to buf, clearing it. */
 void tls_errstr(char *buf, size_t len);
+
+/* tls_sni.c: installs the server-name callback on a default context. */
+void tls_sni_attach(struct tls_listener *tl, SSL_CTX *ctx);
+/* Rebuilds every SNI context (reload). All or nothing: 0, or -1 with err
+ * and the old ones kept. Caller holds no lock. */
+int  tls_sni_rebuild(struct tls_listener *tl, char *err, size_t errlen);
+void tls_sni_free(struct tls_listener *tl);
+/* Whether name matches pattern (exact, case-insensitive; "*.x" matches
+ * exactly one label before x). */
+bool tls_sni_match(const char *pattern, const char *name);
 
 /* tls_kdf.c: record key and IV from a TLS 1.3 traffic secret (RFC 8446
  * 7.3). hash is "SHA256" or "SHA384". 0 or -1. */

@@ -51,6 +51,7 @@ struct tls_listener *tls_listener_new(struct engine *e, const struct listener_co
         tls_listener_free(tl);
         return NULL;
     }
+    tls_sni_attach(tl, tl->ctx);
     /* Threads inherit the creator's signal mask; the engine blocks its
      * signals (for signalfd) only later, so a worker created now would
      * take SIGHUP/SIGTERM and die of it. Block all for the creation. */
@@ -86,6 +87,11 @@ int tls_listener_reload(struct tls_listener *tl, char *err, size_t errlen)
     SSL_CTX *fresh = tls_ctx_build(tl->lc, tl->ktls, NULL, NULL, err, errlen);
     if (!fresh)
         return -1;   /* the old context stays in use */
+    if (tls_sni_rebuild(tl, err, errlen) < 0) {
+        SSL_CTX_free(fresh);
+        return -1;
+    }
+    tls_sni_attach(tl, fresh);
     pthread_mutex_lock(&tl->lock);
     SSL_CTX *old = tl->ctx;
     tl->ctx = fresh;
@@ -105,6 +111,7 @@ void tls_listener_free(struct tls_listener *tl)
 {
     if (!tl)
         return;
+    tls_sni_free(tl);
     SSL_CTX_free(tl->ctx);
     pthread_mutex_destroy(&tl->lock);
     free(tl);

@@ -7,7 +7,7 @@ B=${1:-build}
 D=$(dirname "$0")
 rc=0 passed=0 failed=0
 for t in "datapath.sh $B native" "datapath.sh $B generic" "foreign.sh $B" \
-         "moatd.sh $B native" "moatd.sh $B generic"; do
+         "moatd.sh $B native" "moatd.sh $B generic" "detect.sh $B"; do
     echo "== xdp: $t"
     # shellcheck disable=SC2086
     if timeout 120 bash "$D"/$t; then
