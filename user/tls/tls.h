@@ -61,6 +61,13 @@ void tls_listener_stats(const struct tls_listener *tl, struct tls_stats *out);
  * use_identity_as_username / use_subject_as_username, or NULL (no such
  * option, no certificate, or t is not a TLS transport). Engine thread. */
 const char *tls_conn_identity(const struct transport *t, void *tctx);
+/* After a reload: whether the connection's client certificate still
+ * verifies against the listener's current CA bundle and CRLs (revoked or
+ * expired since the handshake: no). 1 still valid or no client
+ * certificate, 0 no longer valid (reason in why), -1 t is not a TLS
+ * transport. Engine thread; the engine closes the 0s. */
+int  tls_conn_recheck(struct tls_listener *tl, const struct transport *t, void *tctx,
+                      char *why, size_t whylen);
 /* "ktls", "ktls-tx" (kernel TX, userspace RX) or "userspace"; NULL when
  * t is not a TLS transport. */
 const char *tls_conn_mode(const struct transport *t, void *tctx);

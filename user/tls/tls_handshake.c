@@ -210,6 +210,7 @@ void tls_handshake_job(void *arg)
     }
     tc->st = &tl->st;
     tc->identity = tls_identity_of(ssl, tl->lc);
+    tls_conn_keep_peer(tc, ssl, tl->lc);
     const char *mode = "";
     const struct transport *t = choose(hs, ssl, tc, &mode);
     log_info("%s: TLS %s %s, %s%s%s", hs->peer, SSL_get_version(ssl),

@@ -48,6 +48,8 @@ struct tls_conn {
     bool      fatal;                /* no close_notify after a fatal error */
     uint64_t  last_keyupdate_ms;
     struct tls13_secret rx, tx;     /* kTLS TLS 1.3 only: current secrets */
+    X509     *peer;                 /* verified client certificate, kept for */
+    STACK_OF(X509) *peer_chain;     /* the re-check after a reload; or NULL */
 };
 
 struct tls_stats_atomic {
@@ -132,6 +134,10 @@ void tls_keylog_cb(const SSL *ssl, const char *line);
 void tls_handshake_job(void *arg);
 struct tls_hs;
 struct tls_hs *tls_hs_new(struct tls_listener *tl, int fd, const struct listener *lst);
+
+/* tls_recheck.c: keeps the verified client certificate and chain of a
+ * finished handshake in tc (only when a CA is configured). */
+void tls_conn_keep_peer(struct tls_conn *tc, SSL *ssl, const struct listener_conf *lc);
 
 /* Frees a connection context (not the fd). */
 void tls_conn_free(struct tls_conn *tc);

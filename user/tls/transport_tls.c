@@ -22,6 +22,8 @@ void tls_conn_free(struct tls_conn *tc)
     if (tc->ssl)
         SSL_free(tc->ssl);
     free(tc->identity);
+    X509_free(tc->peer);
+    OSSL_STACK_OF_X509_free(tc->peer_chain);
     OPENSSL_cleanse(&tc->rx, sizeof tc->rx);
     OPENSSL_cleanse(&tc->tx, sizeof tc->tx);
     free(tc);
