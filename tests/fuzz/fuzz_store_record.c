@@ -51,12 +51,23 @@ static void part_record(const uint8_t *d, size_t n)
 
 static char dir[64];
 
+static void cleanup(void)
+{
+    char p[140];
+    snprintf(p, sizeof p, "%s/moat.lmdb", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/moat.lmdb-lock", dir);
+    unlink(p);
+    rmdir(dir);
+}
+
 static void part_restore(const uint8_t *d, size_t n)
 {
     if (!dir[0]) {
         log_setup(0, NULL, false);     /* restore logs every start: keep the run readable */
         snprintf(dir, sizeof dir, "/tmp/moat-fuzz-store.%d", (int)getpid());
         mkdir(dir, 0700);
+        atexit(cleanup);
     }
     char path[128], lock[140];
     snprintf(path, sizeof path, "%s/moat.lmdb", dir);

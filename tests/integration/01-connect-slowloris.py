@@ -1,4 +1,3 @@
-# conf-moatd: moat_connect_timeout 2
 # The connect timeout counts from accept, not from the last byte: a client
 # dripping a CONNECT one byte every 0.4 s is still closed after ~2 s
 # (issue 2: "a TCP connection that sends no CONNECT in N seconds is closed").

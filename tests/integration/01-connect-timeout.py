@@ -1,4 +1,3 @@
-# conf-moatd: moat_connect_timeout 2
 # A TCP connection that sends no CONNECT is closed after the connect timeout
 # (moat_connect_timeout, 2 s here). Not a spec statement: issue 2 "Limits".
 # mosquitto has no such setting (it closes after its own fixed timeout).

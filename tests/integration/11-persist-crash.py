@@ -25,7 +25,7 @@ if os.environ.get("BROKER", "moatd") != "moatd":
     sys.exit(77)
 
 ROUNDS = int(os.environ.get("PERSIST_ROUNDS", "6"))
-PER_ROUND = 8000
+PER_ROUND = 4000
 SEED = int(os.environ.get("PERSIST_SEED", str(int(time.time()))))
 random.seed(SEED)
 print("seed %d" % SEED)

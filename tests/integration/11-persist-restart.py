@@ -196,10 +196,19 @@ try:
     # ---- plain store: clean restart, crash, clean session 1 ----
     b = Broker("plain")
     b.start()
+    # A session without subscriptions is stored at CONNECT [MQTT-3.1.2-4].
+    c = b.conn()
+    c.connect("bare", clean=False)
+    c.send(R.DISCONNECT_BYTES)
+    c.close()
     session_cycle(b, "p1", "plain/a", "plain/b", b"plainpayload")
     b.stop(signal.SIGTERM)
     b.start()
     expect_session(b, "p1", "plain/a", "plain/b", b"plainpayload", "a clean restart")
+    c = b.conn()
+    R.check(c.connect("bare", clean=False) == 1, "MQTT-3.1.2-4",
+            "a session without subscriptions survives a restart")
+    c.close()
     session_cycle(b, "p2", "crash/a", "crash/b", b"crashpayload")
     b.stop(signal.SIGKILL)
     b.start()

@@ -72,35 +72,42 @@ free_port() {
 
 # write_conf TESTFILE PORT CONF: base config plus the test's header lines.
 write_conf() {
-    local test=$1 port=$2 conf=$3 line key
+    local test=$1 port=$2 conf=$3 line key extra=
+    # The test's header lines first, so that a key it sets replaces the
+    # default instead of appearing twice (moatd refuses some duplicates).
+    while IFS= read -r line; do
+        case $line in
+            "# conf: "*)           line=${line#"# conf: "} ;;
+            "# conf-$BROKER: "*)   line=${line#"# conf-$BROKER: "} ;;
+            *) continue ;;
+        esac
+        line=${line//@HERE@/$HERE}     # fixture files: @HERE@/fixtures/...
+        key=${line%% *}
+        if [ "$BROKER" = mosquitto ] && [ "${key#moat_}" != "$key" ]; then
+            continue
+        fi
+        extra+=$line$'\n'
+    done < <(head -n 30 "$test")
+    base() {   # base KEY VALUE...: default line unless the test sets KEY
+        case $'\n'$extra in *$'\n'"$1 "*) return ;; esac
+        echo "$*"
+    }
     {
         echo "listener $port 127.0.0.1"
-        echo "allow_anonymous true"
-        echo "max_queued_messages 100"
-        echo "max_inflight_messages 20"
+        base allow_anonymous true
+        base max_queued_messages 100
+        base max_inflight_messages 20
         if [ "$BROKER" = moatd ]; then
-            echo "moat_connect_timeout 2"
+            base moat_connect_timeout 2
             # Own control socket per test: the default /run/moat/moatd.sock
             # would clash with a running moatd or a parallel test run.
-            echo "control_socket $CTL"
-            echo "moat_block_state_file $TMP/$(basename "$test").blocks"
+            base control_socket "$CTL"
+            base moat_block_state_file "$TMP/$(basename "$test").blocks"
         else
-            echo "log_dest stderr"
-            echo "log_type all"
+            base log_dest stderr
+            base log_type all
         fi
-        head -n 30 "$test" | while IFS= read -r line; do
-            case $line in
-                "# conf: "*)           line=${line#"# conf: "} ;;
-                "# conf-$BROKER: "*)   line=${line#"# conf-$BROKER: "} ;;
-                *) continue ;;
-            esac
-            line=${line//@HERE@/$HERE}     # fixture files: @HERE@/fixtures/...
-            key=${line%% *}
-            if [ "$BROKER" = mosquitto ] && [ "${key#moat_}" != "$key" ]; then
-                continue
-            fi
-            echo "$line"
-        done
+        printf '%s' "$extra"
     } > "$conf"
 }
 

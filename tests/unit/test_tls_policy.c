@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -484,6 +485,76 @@ static void test_sni_selection(void **state)
     free(tl);
 }
 
+/* A CRL from the test CA revoking serial. */
+static void write_crl(struct fx *fx, const char *path, long serial)
+{
+    X509_CRL *crl = X509_CRL_new();
+    X509_CRL_set_version(crl, 1);
+    X509_CRL_set_issuer_name(crl, X509_get_subject_name(fx->ca_cert));
+    ASN1_TIME *t = ASN1_TIME_adj(NULL, time(NULL), 0, -60);
+    X509_CRL_set1_lastUpdate(crl, t);
+    ASN1_TIME_adj(t, time(NULL), 1, 0);
+    X509_CRL_set1_nextUpdate(crl, t);
+    X509_REVOKED *rv = X509_REVOKED_new();
+    ASN1_INTEGER *sn = ASN1_INTEGER_new();
+    ASN1_INTEGER_set(sn, serial);
+    X509_REVOKED_set_serialNumber(rv, sn);
+    ASN1_TIME_adj(t, time(NULL), 0, -30);
+    X509_REVOKED_set_revocationDate(rv, t);
+    X509_CRL_add0_revoked(crl, rv);
+    X509_CRL_sort(crl);
+    X509_CRL_sign(crl, fx->ca_key, EVP_sha256());
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    PEM_write_X509_CRL(f, crl);
+    fclose(f);
+    ASN1_INTEGER_free(sn);
+    ASN1_TIME_free(t);
+    X509_CRL_free(crl);
+}
+
+/* Reload with a CRL that now revokes a connected client: the re-check
+ * says so; a handshake with that certificate is refused too. */
+static void test_recheck_after_reload(void **state)
+{
+    struct fx *fx = *state;
+    char crl[128], why[256] = "";
+    snprintf(crl, sizeof crl, "%s/crl.pem", fx->dir);
+    struct listener_conf lc = base_lc(fx);
+    lc.cafile = fx->ca;
+    lc.require_certificate = true;
+    struct tls_listener *tl = calloc(1, sizeof *tl);
+    pthread_mutex_init(&tl->lock, NULL);
+    tl->lc = &lc;
+    tl->ctx = build(&lc);
+    SSL *sv = NULL;
+    struct client alice = { .maxv = TLS1_2_VERSION, .cert = fx->cli_crt, .key = fx->cli_key };
+    assert_true(handshake(tl->ctx, &alice, NULL, 0, &sv));
+    struct tls_conn *tc = calloc(1, sizeof *tc);
+    tls_conn_keep_peer(tc, sv, &lc);
+    SSL_free(sv);
+    assert_non_null(tc->peer);
+    assert_int_equal(tls_conn_recheck(tl, &transport_tls, tc, why, sizeof why), 1);
+    assert_int_equal(tls_conn_recheck(tl, &transport_tcp, tc, why, sizeof why), -1);
+
+    write_crl(fx, crl, 3);   /* alice's serial */
+    lc.crlfile = crl;
+    SSL_CTX *fresh = build(&lc);
+    SSL_CTX_free(tl->ctx);
+    tl->ctx = fresh;
+    assert_int_equal(tls_conn_recheck(tl, &transport_ktls, tc, why, sizeof why), 0);
+    assert_non_null(strstr(why, "revoked"));
+    assert_false(handshake(tl->ctx, &alice, NULL, 0, NULL));
+    /* a client the CRL does not name still gets in (whole chain checked) */
+    assert_true(handshake(tl->ctx, &(struct client){ .maxv = TLS1_2_VERSION, .cert = fx->nul_crt,
+                                                     .key = fx->nul_key }, NULL, 0, NULL));
+    tls_conn_free(tc);
+    SSL_CTX_free(tl->ctx);
+    pthread_mutex_destroy(&tl->lock);
+    free(tl);
+    unlink(crl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_client_certificates),
         cmocka_unit_test(test_sni_match),
         cmocka_unit_test(test_sni_selection),
+        cmocka_unit_test(test_recheck_after_reload),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -22,6 +22,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 B=${1:-$ROOT/build}
 MOATD=${MOATD:-$B/moatd}
+case $MOATD in /*) ;; *) MOATD=$(pwd)/$MOATD ;; esac
 VM_TIMEOUT=${MOAT_VM_TIMEOUT:-300}
 CACHE=${MOAT_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/moat-vm}
 

@@ -5,20 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/err.h"
 #include "auth/acl_internal.h"
 #include "mqtt/topic.h"
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* Contract in acl_internal.h. Tokens never outnumber input bytes, and
  * literal bytes never outnumber them either, so both arrays are sized by
@@ -28,16 +18,16 @@ int acl_cidpat_compile(const char *s, size_t len, struct acl_cidpat *out, char *
 {
     memset(out, 0, sizeof(*out));
     if (len == 0)
-        return fail(err, errlen, "clientid: empty pattern");
+        return err_set(err, errlen, "clientid: empty pattern");
     if (len > 65535)
-        return fail(err, errlen, "clientid: pattern longer than 65535 bytes");
+        return err_set(err, errlen, "clientid: pattern longer than 65535 bytes");
     if (mqtt_utf8_check((const uint8_t *)s, len) != 0)
-        return fail(err, errlen, "clientid: pattern is not valid UTF-8");
+        return err_set(err, errlen, "clientid: pattern is not valid UTF-8");
     out->text = malloc(len);
     out->toks = malloc(len * sizeof(*out->toks));
     if (!out->text || !out->toks) {
         acl_cidpat_free(out);
-        return fail(err, errlen, "out of memory");
+        return err_set(err, errlen, "out of memory");
     }
     size_t t = 0;
     uint32_t tl = 0;
@@ -45,7 +35,7 @@ int acl_cidpat_compile(const char *s, size_t len, struct acl_cidpat *out, char *
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f) {
             acl_cidpat_free(out);
-            return fail(err, errlen, "clientid: control character at byte %zu", i + 1);
+            return err_set(err, errlen, "clientid: control character at byte %zu", i + 1);
         }
         if (c == '*' || (c == '%' && i + 1 < len && s[i + 1] == 'u')) {
             uint8_t kind = c == '*' ? CID_STAR : CID_USER;
@@ -61,7 +51,7 @@ int acl_cidpat_compile(const char *s, size_t len, struct acl_cidpat *out, char *
         if (c == '\\') {
             if (i + 1 == len || (s[i + 1] != '*' && s[i + 1] != '%' && s[i + 1] != '\\')) {
                 acl_cidpat_free(out);
-                return fail(err, errlen,
+                return err_set(err, errlen,
                             "clientid: '\\' at byte %zu must precede '*', '%%' or '\\'",
                             i + 1);
             }

@@ -8,22 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/err.h"
 #include "auth/acl_internal.h"
 #include "auth/file.h"
 #include "mqtt/topic.h"
 #include "util/hash.h"
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* Parser state: the file name for messages, the current line, the block
  * that topic/connect-from/clientid lines go to. */
@@ -44,7 +34,7 @@ static int perr(struct pstate *ps, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    return fail(ps->err, ps->errlen, "%s:%u: %s", ps->name, ps->line, why);
+    return err_set(ps->err, ps->errlen, "%s:%u: %s", ps->name, ps->line, why);
 }
 
 /* Grows *arr (elements of size sz) so one more fits. */
@@ -372,12 +362,12 @@ struct acl *acl_parse(const char *name, const char *buf, size_t len, char *err,
     struct pstate ps = { .name = name, .cur = SIZE_MAX, .err = err, .errlen = errlen };
 
     if (len > ACL_FILE_MAX) {
-        fail(err, errlen, "%s: larger than %u bytes", name, ACL_FILE_MAX);
+        err_set(err, errlen, "%s: larger than %u bytes", name, ACL_FILE_MAX);
         return NULL;
     }
     acl = calloc(1, sizeof(*acl));
     if (!acl) {
-        fail(err, errlen, "%s: out of memory", name);
+        err_set(err, errlen, "%s: out of memory", name);
         return NULL;
     }
     acl->seed = moat_random_seed();
@@ -403,7 +393,7 @@ struct acl *acl_parse(const char *name, const char *buf, size_t len, char *err,
         rc |= deny_first(acl->users[i].rules, acl->users[i].nrules);
     if (rc != 0) {
         acl_free(acl);
-        fail(err, errlen, "%s: out of memory", name);
+        err_set(err, errlen, "%s: out of memory", name);
         return NULL;
     }
     return acl;
@@ -417,13 +407,13 @@ struct acl *acl_load(const char *path, char *err, size_t errlen)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0) {
-        fail(err, errlen, "%s: %s", path, strerror(errno));
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
     if (auth_read_fd(fd, ACL_FILE_MAX, &buf, &len) < 0) {
         int e = errno;
         close(fd);
-        fail(err, errlen, "%s: %s", path,
+        err_set(err, errlen, "%s: %s", path,
              e == EFBIG ? "file too large" : e == EINVAL ? "not a regular file" : strerror(e));
         return NULL;
     }

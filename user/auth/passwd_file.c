@@ -12,20 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/err.h"
 #include "auth/file.h"
 #include "auth/passwd_internal.h"
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* The old file, locked. fd is -1 when the file does not exist yet. */
 struct old_file {
@@ -48,13 +38,13 @@ static int old_open(const char *path, struct old_file *o, char *err, size_t errl
         if (fd < 0 && errno == ENOENT)
             return 0;
         if (fd < 0 && errno == ELOOP)
-            return fail(err, errlen, "%s: is a symbolic link; give the real path", path);
+            return err_set(err, errlen, "%s: is a symbolic link; give the real path", path);
         if (fd < 0)
-            return fail(err, errlen, "%s: %s", path, strerror(errno));
+            return err_set(err, errlen, "%s: %s", path, strerror(errno));
         if (flock(fd, LOCK_EX) < 0 || fstat(fd, &o->st) < 0) {
             int e = errno;
             close(fd);
-            return fail(err, errlen, "%s: %s", path, strerror(e));
+            return err_set(err, errlen, "%s: %s", path, strerror(e));
         }
         if (stat(path, &now) == 0 && now.st_ino == o->st.st_ino &&
             now.st_dev == o->st.st_dev) {
@@ -63,7 +53,7 @@ static int old_open(const char *path, struct old_file *o, char *err, size_t errl
                 int e = errno;
                 close(fd);
                 o->fd = -1;
-                return fail(err, errlen, "%s: %s", path,
+                return err_set(err, errlen, "%s: %s", path,
                             e == EFBIG ? "file too large" : e == EINVAL
                             ? "not a regular file" : strerror(e));
             }
@@ -71,7 +61,7 @@ static int old_open(const char *path, struct old_file *o, char *err, size_t errl
         }
         close(fd);                     /* replaced under us: retry */
     }
-    return fail(err, errlen, "%s: file keeps changing; is another moatctl running?", path);
+    return err_set(err, errlen, "%s: file keeps changing; is another moatctl running?", path);
 }
 
 static void old_close(struct old_file *o)
@@ -107,10 +97,10 @@ static int replace_file(const char *path, const struct old_file *o, const char *
     char tmp[PATH_MAX], dirbuf[PATH_MAX];
     int n = snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
     if (n < 0 || (size_t)n >= sizeof(tmp) || strlen(path) >= sizeof(dirbuf))
-        return fail(err, errlen, "%s: path too long", path);
+        return err_set(err, errlen, "%s: path too long", path);
     int fd = mkstemp(tmp);             /* mode 0600 */
     if (fd < 0)
-        return fail(err, errlen, "%s: cannot create temporary file: %s", tmp,
+        return err_set(err, errlen, "%s: cannot create temporary file: %s", tmp,
                     strerror(errno));
     mode_t mode = o->fd >= 0 ? (o->st.st_mode & 0770) : 0600;
     if (o->fd >= 0 && fchown(fd, o->st.st_uid, o->st.st_gid) < 0 && errno != EPERM)
@@ -140,7 +130,7 @@ io_error:;
     if (fd >= 0)
         close(fd);
     unlink(tmp);
-    return fail(err, errlen, "%s: %s", tmp, strerror(e));
+    return err_set(err, errlen, "%s: %s", tmp, strerror(e));
 }
 
 /* Finds user's line in buf: sets *start and *end (end includes '\n').
@@ -167,7 +157,7 @@ static int prepare(const char *path, const char *user, struct old_file *o, char 
 {
     char why[256];
     if (passwd_username_check(user, strlen(user), why, sizeof(why)) < 0)
-        return fail(err, errlen, "%s", why);
+        return err_set(err, errlen, "%s", why);
     if (old_open(path, o, err, errlen) < 0)
         return -1;
     if (o->fd >= 0) {
@@ -202,7 +192,7 @@ int passwd_file_set(const char *path, const char *user, const void *password,
     line = malloc(ulen + strlen(hash) + 4);
     if (!line) {
         old_close(&o);
-        return fail(err, errlen, "out of memory");
+        return err_set(err, errlen, "out of memory");
     }
     if (o.fd >= 0 && find_line(o.buf, o.len, user, ulen, &s, &e)) {
         sprintf(line, "%s:%s\n", user, hash);
@@ -231,7 +221,7 @@ int passwd_file_delete(const char *path, const char *user, char *err, size_t err
         return -1;
     if (o.fd < 0 || !find_line(o.buf, o.len, user, strlen(user), &s, &e)) {
         old_close(&o);
-        return fail(err, errlen, "%s: no user '%s'", path, user);
+        return err_set(err, errlen, "%s: no user '%s'", path, user);
     }
     rc = replace_file(path, &o, o.buf, s, NULL, o.buf + e, o.len - e, err, errlen);
     old_close(&o);

@@ -8,21 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/err.h"
 #include "auth/b64.h"
 #include "auth/passwd_internal.h"
 #include "mqtt/topic.h"
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* Cursor over the hash text: every read is bounded by end. */
 struct cur {
@@ -71,11 +61,11 @@ static int salt_and_hash(const char *salt, size_t sn, const char *hash, size_t h
 {
     long n = auth_b64_decode(salt, sn, h->salt, sizeof(h->salt));
     if (n < 8)
-        return fail(err, errlen, "salt is not base64 of 8 to %u bytes", PASSWD_SALT_MAX);
+        return err_set(err, errlen, "salt is not base64 of 8 to %u bytes", PASSWD_SALT_MAX);
     h->salt_len = (uint8_t)n;
     n = auth_b64_decode(hash, hn, h->hash, sizeof(h->hash));
     if (n < (long)hash_min)
-        return fail(err, errlen, "hash is not base64 of %zu to %u bytes", hash_min,
+        return err_set(err, errlen, "hash is not base64 of %zu to %u bytes", hash_min,
                     PASSWD_HASH_MAX);
     h->hash_len = (uint8_t)n;
     return 0;
@@ -93,21 +83,21 @@ static int argon2_params(const char *s, size_t n, struct passwd_hash *h, char *e
 
     for (int i = 0; i < 3; i++) {
         if (i > 0 && !take(&c, ","))
-            return fail(err, errlen, "argon2id parameters: expected m=M,t=T,p=P");
+            return err_set(err, errlen, "argon2id parameters: expected m=M,t=T,p=P");
         if (!take(&c, keys[i]))
-            return fail(err, errlen, "argon2id parameters: expected m=M,t=T,p=P");
+            return err_set(err, errlen, "argon2id parameters: expected m=M,t=T,p=P");
         const char *q = c.p;
         while (q < c.end && *q != ',')
             q++;
         if (!number(c.p, (size_t)(q - c.p), max[i], &v[i]))
-            return fail(err, errlen, "argon2id parameter %.1s: not a number in 1..%u",
+            return err_set(err, errlen, "argon2id parameter %.1s: not a number in 1..%u",
                         keys[i], max[i]);
         c.p = q;
     }
     if (c.p != c.end)
-        return fail(err, errlen, "argon2id parameters: junk after p=");
+        return err_set(err, errlen, "argon2id parameters: junk after p=");
     if (v[0] < 8 * v[2])
-        return fail(err, errlen, "argon2id parameters: m must be at least 8*p KiB");
+        return err_set(err, errlen, "argon2id parameters: m must be at least 8*p KiB");
     h->m_kib = v[0];
     h->t_cost = v[1];
     h->lanes = v[2];
@@ -124,37 +114,37 @@ int passwd_hash_parse(const char *s, size_t len, struct passwd_hash *h, char *er
 
     memset(h, 0, sizeof(*h));
     if (len > PASSWD_HASH_TEXT_MAX)
-        return fail(err, errlen, "hash longer than %u characters", PASSWD_HASH_TEXT_MAX);
+        return err_set(err, errlen, "hash longer than %u characters", PASSWD_HASH_TEXT_MAX);
     if (take(&c, "$7$")) {
         h->scheme = PASSWD_PBKDF2_SHA512;
         field(&c, &x, &xn);
         if (!number(x, xn, PASSWD_PBKDF2_ITER_MAX, &h->iterations))
-            return fail(err, errlen, "$7$ iteration count not a number in 1..%u",
+            return err_set(err, errlen, "$7$ iteration count not a number in 1..%u",
                         PASSWD_PBKDF2_ITER_MAX);
     } else if (take(&c, "$6$")) {
         h->scheme = PASSWD_SHA512;
     } else if (take(&c, "$argon2id$")) {
         h->scheme = PASSWD_ARGON2ID;
         if (!take(&c, "v=19$"))
-            return fail(err, errlen, "argon2id: only version v=19 is supported");
+            return err_set(err, errlen, "argon2id: only version v=19 is supported");
         field(&c, &x, &xn);
         if (argon2_params(x, xn, h, err, errlen) < 0)
             return -1;
     } else if (len > 0 && s[0] == '$') {
-        return fail(err, errlen, "unsupported hash type (moat reads $6$, $7$, $argon2id$)");
+        return err_set(err, errlen, "unsupported hash type (moat reads $6$, $7$, $argon2id$)");
     } else {
-        return fail(err, errlen, "not a hash (plain-text password? set it with moatctl "
+        return err_set(err, errlen, "not a hash (plain-text password? set it with moatctl "
                     "passwd or mosquitto_passwd -U)");
     }
     a = c.p;
     x = memchr(a, '$', (size_t)(c.end - a));
     if (!x)
-        return fail(err, errlen, "expected $SALT$HASH");
+        return err_set(err, errlen, "expected $SALT$HASH");
     an = (size_t)(x - a);
     b = x + 1;
     bn = (size_t)(c.end - b);
     if (memchr(b, '$', bn))
-        return fail(err, errlen, "junk after the hash");
+        return err_set(err, errlen, "junk after the hash");
     /* mosquitto's schemes always carry a 64-byte SHA-512 output. */
     if (h->scheme == PASSWD_ARGON2ID)
         return salt_and_hash(a, an, b, bn, 16, h, err, errlen);
@@ -254,13 +244,13 @@ int passwd_hash_argon2id(const void *password, size_t len, char *out, size_t out
     int rc = -1;
 
     if (len == 0)
-        return fail(err, errlen, "empty password");
+        return err_set(err, errlen, "empty password");
     if (len > PASSWD_PASSWORD_MAX)
-        return fail(err, errlen, "password longer than %u bytes", PASSWD_PASSWORD_MAX);
+        return err_set(err, errlen, "password longer than %u bytes", PASSWD_PASSWORD_MAX);
     if (RAND_bytes(h.salt, (int)h.salt_len) != 1)
-        return fail(err, errlen, "no random bytes for the salt");
+        return err_set(err, errlen, "no random bytes for the salt");
     if (passwd_hash_compute(&h, password, len, h.hash) < 0) {
-        fail(err, errlen, "argon2id failed (out of memory?)");
+        err_set(err, errlen, "argon2id failed (out of memory?)");
         goto out;
     }
     auth_b64_encode(h.salt, h.salt_len, 0, salt, sizeof(salt));
@@ -268,7 +258,7 @@ int passwd_hash_argon2id(const void *password, size_t len, char *out, size_t out
     int n = snprintf(out, outlen, "$argon2id$v=19$m=%u,t=%u,p=%u$%s$%s", h.m_kib,
                      h.t_cost, h.lanes, salt, hash);
     if (n < 0 || (size_t)n >= outlen) {
-        fail(err, errlen, "hash buffer too small");
+        err_set(err, errlen, "hash buffer too small");
         goto out;
     }
     rc = 0;
@@ -281,23 +271,23 @@ out:
 int passwd_username_check(const char *user, size_t len, char *err, size_t errlen)
 {
     if (len == 0)
-        return fail(err, errlen, "empty user name");
+        return err_set(err, errlen, "empty user name");
     if (len > PASSWD_USER_MAX)
-        return fail(err, errlen, "user name longer than %u bytes", PASSWD_USER_MAX);
+        return err_set(err, errlen, "user name longer than %u bytes", PASSWD_USER_MAX);
     /* The file parser skips '#' lines and would see blanks mosquitto
      * trims: such names could be written but never read back. */
     if (user[0] == '#')
-        return fail(err, errlen, "user name starts with '#' (a comment in the file)");
+        return err_set(err, errlen, "user name starts with '#' (a comment in the file)");
     if (user[0] == ' ' || user[len - 1] == ' ')
-        return fail(err, errlen, "user name starts or ends with a blank");
+        return err_set(err, errlen, "user name starts or ends with a blank");
     for (size_t i = 0; i < len; i++) {
         unsigned char b = (unsigned char)user[i];
         if (b == ':')
-            return fail(err, errlen, "user name contains ':'");
+            return err_set(err, errlen, "user name contains ':'");
         if (b < 0x20 || b == 0x7f)
-            return fail(err, errlen, "user name has a control character at byte %zu", i + 1);
+            return err_set(err, errlen, "user name has a control character at byte %zu", i + 1);
     }
     if (mqtt_utf8_check((const uint8_t *)user, len) != 0)
-        return fail(err, errlen, "user name is not valid UTF-8");
+        return err_set(err, errlen, "user name is not valid UTF-8");
     return 0;
 }

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "core/workers.h"
 #include "mqtt/packet.h"
+#include "store/persist.h"
 #include "net/listener.h"
 #include "policy/denylist.h"
 #include "policy/detect.h"
@@ -129,6 +130,8 @@ static void apply(struct conn *c, struct pending_connect *pc)
     c->state = CONN_ACTIVE;
     if (++e->st.clients_connected > e->st.clients_maximum)
         e->st.clients_maximum = e->st.clients_connected;
+    if (!present)
+        persist_session_save(e, s);    /* clean session 0 only (docs/persistence.md) */
     send_connack(c, present, MQTT_CONNACK_ACCEPTED);
     keepalive_start(c);
     char name[160];

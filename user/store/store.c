@@ -245,9 +245,9 @@ int store_commit(struct store *st, char *err, size_t errlen)
         snprintf(err, errlen, "%s", st->last_err);
         return -1;
     }
-    if (st->child) {            /* a unit left open: keep its writes */
+    if (st->child) {            /* a unit left open: end it (a refusal is counted) */
         st->in_unit = true;
-        if (store_unit_end(st) < 0) {}
+        store_unit_end(st);
     }
     if (!st->txn)
         return 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "config.h"
 #include "tls/tls_internal.h"

@@ -23,7 +23,7 @@ void tls_conn_free(struct tls_conn *tc)
         SSL_free(tc->ssl);
     free(tc->identity);
     X509_free(tc->peer);
-    OSSL_STACK_OF_X509_free(tc->peer_chain);
+    sk_X509_pop_free(tc->peer_chain, X509_free);
     OPENSSL_cleanse(&tc->rx, sizeof tc->rx);
     OPENSSL_cleanse(&tc->tx, sizeof tc->tx);
     free(tc);

@@ -1,4 +1,5 @@
 /* CIDR, duration and reason parsing for moatctl and moatd (pure code). */
+#include "util/err.h"
 #include "xdp/cidr.h"
 #include "moat_abi.h"
 
@@ -7,17 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* Copies s into buf if it fits; quoting in messages uses this bounded copy. */
 static int bounded_copy(char *buf, size_t buflen, const char *s)
@@ -33,9 +23,9 @@ int moat_cidr_parse(const char *s, struct moat_cidr *out, char *err, size_t errl
 {
     char buf[MOAT_CIDR_STRLEN];
     if (!s || !*s)
-        return fail(err, errlen, "empty address");
+        return err_set(err, errlen, "empty address");
     if (bounded_copy(buf, sizeof(buf), s) < 0)
-        return fail(err, errlen, "address too long (max %d characters)", MOAT_CIDR_STRLEN - 1);
+        return err_set(err, errlen, "address too long (max %d characters)", MOAT_CIDR_STRLEN - 1);
 
     char *slash = strchr(buf, '/');
     const char *len_txt = NULL;
@@ -48,12 +38,12 @@ int moat_cidr_parse(const char *s, struct moat_cidr *out, char *err, size_t errl
     unsigned maxlen;
     if (strchr(buf, ':')) {
         if (inet_pton(AF_INET6, buf, c.addr) != 1)
-            return fail(err, errlen, "'%s': not an IPv6 address", buf);
+            return err_set(err, errlen, "'%s': not an IPv6 address", buf);
         c.family = 6;
         maxlen = 128;
     } else {
         if (inet_pton(AF_INET, buf, c.addr) != 1)
-            return fail(err, errlen, "'%s': not an IPv4 address (a.b.c.d)", buf);
+            return err_set(err, errlen, "'%s': not an IPv4 address (a.b.c.d)", buf);
         c.family = 4;
         maxlen = 32;
     }
@@ -61,17 +51,17 @@ int moat_cidr_parse(const char *s, struct moat_cidr *out, char *err, size_t errl
     if (len_txt) {
         size_t n = strlen(len_txt);
         if (n == 0 || n > 3)
-            return fail(err, errlen, "prefix length '%s': expected 1-3 digits", len_txt);
+            return err_set(err, errlen, "prefix length '%s': expected 1-3 digits", len_txt);
         len = 0;
         for (size_t i = 0; i < n; i++) {
             if (len_txt[i] < '0' || len_txt[i] > '9')
-                return fail(err, errlen, "prefix length '%s': not a decimal number", len_txt);
+                return err_set(err, errlen, "prefix length '%s': not a decimal number", len_txt);
             len = len * 10 + (unsigned)(len_txt[i] - '0');
         }
         if (n > 1 && len_txt[0] == '0')
-            return fail(err, errlen, "prefix length '%s': leading zero", len_txt);
+            return err_set(err, errlen, "prefix length '%s': leading zero", len_txt);
         if (len > maxlen)
-            return fail(err, errlen, "prefix length '%s': IPv%d allows 0-%u", len_txt,
+            return err_set(err, errlen, "prefix length '%s': IPv%d allows 0-%u", len_txt,
                         c.family, maxlen);
     }
     c.prefixlen = (uint8_t)len;
@@ -88,7 +78,7 @@ int moat_cidr_parse(const char *s, struct moat_cidr *out, char *err, size_t errl
     if (memcmp(net.addr, c.addr, sizeof(c.addr)) != 0) {
         char want[MOAT_CIDR_STRLEN];
         moat_cidr_format(&net, want, sizeof(want));
-        return fail(err, errlen, "host bits set; did you mean %s?", want);
+        return err_set(err, errlen, "host bits set; did you mean %s?", want);
     }
     *out = c;
     return 0;
@@ -119,18 +109,18 @@ int moat_cidr_contains(const struct moat_cidr *c, int family, const uint8_t *add
 int moat_duration_parse(const char *s, uint64_t *ns, char *err, size_t errlen)
 {
     if (!s || !*s)
-        return fail(err, errlen, "empty duration");
+        return err_set(err, errlen, "empty duration");
     uint64_t total = 0;
     const char *p = s;
     while (*p) {
         if (*p < '0' || *p > '9')
-            return fail(err, errlen, "duration '%s': expected a number (e.g. 10m, 1h30m, 7d)",
+            return err_set(err, errlen, "duration '%s': expected a number (e.g. 10m, 1h30m, 7d)",
                         s);
         uint64_t v = 0;
         while (*p >= '0' && *p <= '9') {
             uint64_t d = (uint64_t)(*p - '0');
             if (v > (UINT64_MAX - d) / 10)
-                return fail(err, errlen, "duration '%s': too large", s);
+                return err_set(err, errlen, "duration '%s': too large", s);
             v = v * 10 + d;
             p++;
         }
@@ -145,20 +135,20 @@ int moat_duration_parse(const char *s, uint64_t *ns, char *err, size_t errlen)
                 unit = 1;     /* bare number: seconds */
                 break;
             }
-            return fail(err, errlen, "duration '%s': number without unit (s, m, h, d)", s);
+            return err_set(err, errlen, "duration '%s': number without unit (s, m, h, d)", s);
         default:
-            return fail(err, errlen, "duration '%s': unknown unit (use s, m, h, d)", s);
+            return err_set(err, errlen, "duration '%s': unknown unit (use s, m, h, d)", s);
         }
         const uint64_t sec_ns = 1000000000ull;
         if (v > UINT64_MAX / unit || v * unit > UINT64_MAX / sec_ns)
-            return fail(err, errlen, "duration '%s': too large", s);
+            return err_set(err, errlen, "duration '%s': too large", s);
         uint64_t add = v * unit * sec_ns;
         if (total > UINT64_MAX - add)
-            return fail(err, errlen, "duration '%s': too large", s);
+            return err_set(err, errlen, "duration '%s': too large", s);
         total += add;
     }
     if (total == 0)
-        return fail(err, errlen, "duration '%s': must be more than zero "
+        return err_set(err, errlen, "duration '%s': must be more than zero "
                     "(omit the TTL for a permanent entry)", s);
     *ns = total;
     return 0;

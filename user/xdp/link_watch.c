@@ -1,4 +1,5 @@
 /* NETLINK_ROUTE link watcher on libnl-route-3 (see link_watch.h). */
+#include "util/err.h"
 #include "xdp/link_watch.h"
 
 #include <errno.h>
@@ -27,17 +28,6 @@ struct link_watch {
     int events;
 };
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static void emit(struct link_watch *lw, struct watched *x, enum link_event_kind k, int ifindex)
 {
@@ -107,27 +97,27 @@ struct link_watch *link_watch_open(char *err, size_t errlen)
 {
     struct link_watch *lw = calloc(1, sizeof(*lw));
     if (!lw) {
-        fail(err, errlen, "link watch: out of memory");
+        err_set(err, errlen, "link watch: out of memory");
         return NULL;
     }
     int rc;
     lw->sk = nl_socket_alloc();
     if (!lw->sk) {
-        fail(err, errlen, "link watch: nl_socket_alloc failed");
+        err_set(err, errlen, "link watch: nl_socket_alloc failed");
         goto fail;
     }
     nl_socket_disable_seq_check(lw->sk);
     nl_socket_modify_cb(lw->sk, NL_CB_VALID, NL_CB_CUSTOM, on_msg, lw);
     if ((rc = nl_connect(lw->sk, NETLINK_ROUTE)) < 0) {
-        fail(err, errlen, "link watch: netlink connect: %s", nl_geterror(rc));
+        err_set(err, errlen, "link watch: netlink connect: %s", nl_geterror(rc));
         goto fail;
     }
     if ((rc = nl_socket_add_membership(lw->sk, RTNLGRP_LINK)) < 0) {
-        fail(err, errlen, "link watch: join RTNLGRP_LINK: %s", nl_geterror(rc));
+        err_set(err, errlen, "link watch: join RTNLGRP_LINK: %s", nl_geterror(rc));
         goto fail;
     }
     if ((rc = nl_socket_set_nonblocking(lw->sk)) < 0) {
-        fail(err, errlen, "link watch: non-blocking: %s", nl_geterror(rc));
+        err_set(err, errlen, "link watch: non-blocking: %s", nl_geterror(rc));
         goto fail;
     }
     return lw;
@@ -146,11 +136,11 @@ static int query(const char *ifname, int *ifindex, bool *up, char *err, size_t e
     *up = false;
     struct nl_sock *s = nl_socket_alloc();
     if (!s)
-        return fail(err, errlen, "%s: nl_socket_alloc failed", ifname);
+        return err_set(err, errlen, "%s: nl_socket_alloc failed", ifname);
     int rc = nl_connect(s, NETLINK_ROUTE);
     if (rc < 0) {
         nl_socket_free(s);
-        return fail(err, errlen, "%s: netlink connect: %s", ifname, nl_geterror(rc));
+        return err_set(err, errlen, "%s: netlink connect: %s", ifname, nl_geterror(rc));
     }
     struct rtnl_link *l = NULL;
     rc = rtnl_link_get_kernel(s, 0, ifname, &l);
@@ -158,7 +148,7 @@ static int query(const char *ifname, int *ifindex, bool *up, char *err, size_t e
     if (rc == -NLE_NODEV || rc == -NLE_OBJ_NOTFOUND)
         return 0;
     if (rc < 0)
-        return fail(err, errlen, "%s: reading link: %s", ifname, nl_geterror(rc));
+        return err_set(err, errlen, "%s: reading link: %s", ifname, nl_geterror(rc));
     *ifindex = rtnl_link_get_ifindex(l);
     *up = (rtnl_link_get_flags(l) & IFF_UP) != 0;
     rtnl_link_put(l);
@@ -177,11 +167,11 @@ int link_watch_add(struct link_watch *lw, const char *ifname, int *ifindex, bool
                    char *err, size_t errlen)
 {
     if (!ifname[0] || strlen(ifname) >= IF_NAMESIZE)
-        return fail(err, errlen, "'%s': not an interface name", ifname);
+        return err_set(err, errlen, "'%s': not an interface name", ifname);
     struct watched *x = find(lw, ifname);
     if (!x) {
         if (lw->n >= LINK_WATCH_MAX)
-            return fail(err, errlen, "%s: at most %d watched interfaces", ifname,
+            return err_set(err, errlen, "%s: at most %d watched interfaces", ifname,
                         LINK_WATCH_MAX);
         x = &lw->w[lw->n++];
         memset(x, 0, sizeof(*x));
@@ -242,7 +232,7 @@ int link_watch_poll(struct link_watch *lw, link_watch_cb cb, void *arg, char *er
                 break;
             continue;
         }
-        rc = fail(err, errlen, "link watch: receiving: %s", nl_geterror(r));
+        rc = err_set(err, errlen, "link watch: receiving: %s", nl_geterror(r));
         break;
     }
     int n = lw->events;

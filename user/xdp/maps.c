@@ -1,4 +1,5 @@
 /* Map operations over raw fds (see maps.h). */
+#include "util/err.h"
 #include "xdp/maps.h"
 
 #include <bpf/bpf.h>
@@ -11,17 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 void moat_maps_init(struct moat_maps *m)
 {
@@ -56,13 +46,13 @@ int moat_maps_open_pinned(struct moat_maps *m, const char *root, char *err, size
         char path[4096];
         if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, t[i].name) >= sizeof(path)) {
             moat_maps_close(m);
-            return fail(err, errlen, "pin path %s: too long", root);
+            return err_set(err, errlen, "pin path %s: too long", root);
         }
         *t[i].fd = bpf_obj_get(path);
         if (*t[i].fd < 0) {
             int e = errno;
             moat_maps_close(m);
-            return fail(err, errlen, "%s: %s%s", path, strerror(e),
+            return err_set(err, errlen, "%s: %s%s", path, strerror(e),
                         e == ENOENT ? " (is moatd's XDP filter loaded? see --pin-path)" : "");
         }
     }
@@ -123,22 +113,22 @@ int moat_maps_block_add(struct moat_maps *m, const struct moat_cidr *c, uint64_t
     union lpm_key k;
     int fam = make_key(c, &k);
     if (fam < 0)
-        return fail(err, errlen, "block: invalid CIDR (family %u, /%u)", c->family, c->prefixlen);
+        return err_set(err, errlen, "block: invalid CIDR (family %u, /%u)", c->family, c->prefixlen);
     if (reason >= MOAT_REASON_MAX)
-        return fail(err, errlen, "block: reason %u out of range", reason);
+        return err_set(err, errlen, "block: reason %u out of range", reason);
     uint64_t now = moat_maps_now(m);
     struct moat_block_val v = {
         .expires_ns = 0, .added_ns = now, .reason = reason, .prefixlen = c->prefixlen,
     };
     if (ttl_ns) {
         if (ttl_ns > UINT64_MAX - now)
-            return fail(err, errlen, "block: ttl too large");
+            return err_set(err, errlen, "block: ttl too large");
         v.expires_ns = now + ttl_ns;
     }
     int fd = fam == 4 ? m->block4 : m->block6;
     if (bpf_map_update_elem(fd, &k, &v, BPF_ANY) != 0) {
         int e = errno;
-        return fail(err, errlen, "block%d map: update: %s%s", fam, strerror(e),
+        return err_set(err, errlen, "block%d map: update: %s%s", fam, strerror(e),
                     e == ENOSPC || e == E2BIG ? " (blocklist full)" : "");
     }
     return 0;
@@ -149,7 +139,7 @@ static int lpm_del(int fd, const struct moat_cidr *c, bool *found, const char *w
 {
     union lpm_key k;
     if (make_key(c, &k) < 0)
-        return fail(err, errlen, "%s: invalid CIDR", what);
+        return err_set(err, errlen, "%s: invalid CIDR", what);
     if (found)
         *found = false;
     if (bpf_map_delete_elem(fd, &k) == 0) {
@@ -159,7 +149,7 @@ static int lpm_del(int fd, const struct moat_cidr *c, bool *found, const char *w
     }
     if (errno == ENOENT)
         return 0;
-    return fail(err, errlen, "%s map: delete: %s", what, strerror(errno));
+    return err_set(err, errlen, "%s map: delete: %s", what, strerror(errno));
 }
 
 int moat_maps_block_del(struct moat_maps *m, const struct moat_cidr *c, bool *found,
@@ -182,14 +172,14 @@ static int collect_keys(int fd, size_t ksz, void **keys, size_t *n, char *err, s
     uint32_t len = sizeof(info);
     memset(&info, 0, sizeof(info));
     if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
-        return fail(err, errlen, "map fd %d: info: %s", fd, strerror(errno));
+        return err_set(err, errlen, "map fd %d: info: %s", fd, strerror(errno));
     if (info.key_size != ksz)
-        return fail(err, errlen, "map %s: key size %u, expected %zu (ABI mismatch)",
+        return err_set(err, errlen, "map %s: key size %u, expected %zu (ABI mismatch)",
                     info.name, info.key_size, ksz);
     size_t cap = info.max_entries ? info.max_entries : 1;
     uint8_t *buf = calloc(cap + 1, ksz);
     if (!buf)
-        return fail(err, errlen, "map %s: out of memory for %zu keys", info.name, cap);
+        return err_set(err, errlen, "map %s: out of memory for %zu keys", info.name, cap);
     size_t cnt = 0;
     void *prev = NULL;
     while (cnt < cap && bpf_map_get_next_key(fd, prev, buf + cnt * ksz) == 0) {
@@ -207,7 +197,7 @@ static int lpm_walk(int fd, int family, size_t vsz,
 {
     uint8_t val[64];
     if (vsz > sizeof(val))
-        return fail(err, errlen, "map fd %d: value size %zu unexpected", fd, vsz);
+        return err_set(err, errlen, "map fd %d: value size %zu unexpected", fd, vsz);
     size_t ksz = family == 4 ? sizeof(struct moat_lpm4_key) : sizeof(struct moat_lpm6_key);
     void *keys;
     size_t n;
@@ -311,11 +301,11 @@ int moat_maps_allow_add(struct moat_maps *m, const struct moat_cidr *c, char *er
     union lpm_key k;
     int fam = make_key(c, &k);
     if (fam < 0)
-        return fail(err, errlen, "allow: invalid CIDR");
+        return err_set(err, errlen, "allow: invalid CIDR");
     struct moat_allow_val v = { .hits = 0, .added_ns = moat_maps_now(m) };
     int fd = fam == 4 ? m->allow4 : m->allow6;
     if (bpf_map_update_elem(fd, &k, &v, BPF_ANY) != 0)
-        return fail(err, errlen, "allow%d map: update: %s", fam, strerror(errno));
+        return err_set(err, errlen, "allow%d map: update: %s", fam, strerror(errno));
     return 0;
 }
 
@@ -323,7 +313,7 @@ int moat_maps_config_get(struct moat_maps *m, struct moat_xdp_config *cfg, char 
 {
     uint32_t k = 0;
     if (bpf_map_lookup_elem(m->config, &k, cfg) != 0)
-        return fail(err, errlen, "config map: lookup: %s", strerror(errno));
+        return err_set(err, errlen, "config map: lookup: %s", strerror(errno));
     return 0;
 }
 
@@ -331,16 +321,16 @@ int moat_maps_config_set(struct moat_maps *m, const struct moat_xdp_config *cfg,
                          char *err, size_t errlen)
 {
     if (cfg->n_ports > MOAT_MAX_PORTS)
-        return fail(err, errlen, "config: %u ports, at most %d", cfg->n_ports, MOAT_MAX_PORTS);
+        return err_set(err, errlen, "config: %u ports, at most %d", cfg->n_ports, MOAT_MAX_PORTS);
     if (cfg->ipv6_prefix > 128)
-        return fail(err, errlen, "config: ipv6 prefix /%u, at most /128", cfg->ipv6_prefix);
+        return err_set(err, errlen, "config: ipv6 prefix /%u, at most /128", cfg->ipv6_prefix);
     if (cfg->block_mode > MOAT_BLOCK_PORTS)
-        return fail(err, errlen, "config: block mode %u unknown", cfg->block_mode);
+        return err_set(err, errlen, "config: block mode %u unknown", cfg->block_mode);
     if (cfg->syn_rate > MOAT_MAX_RATE || cfg->syn_burst > MOAT_MAX_RATE)
-        return fail(err, errlen, "config: rate/burst above %u", MOAT_MAX_RATE);
+        return err_set(err, errlen, "config: rate/burst above %u", MOAT_MAX_RATE);
     uint32_t k = 0;
     if (bpf_map_update_elem(m->config, &k, cfg, BPF_ANY) != 0)
-        return fail(err, errlen, "config map: update: %s", strerror(errno));
+        return err_set(err, errlen, "config map: update: %s", strerror(errno));
     return 0;
 }
 
@@ -348,15 +338,15 @@ int moat_maps_stats_read(struct moat_maps *m, struct moat_stats *out, char *err,
 {
     int ncpu = libbpf_num_possible_cpus();
     if (ncpu <= 0)
-        return fail(err, errlen, "stats: cannot count possible CPUs: %s", strerror(-ncpu));
+        return err_set(err, errlen, "stats: cannot count possible CPUs: %s", strerror(-ncpu));
     struct moat_stats *per = calloc((size_t)ncpu, sizeof(*per));
     if (!per)
-        return fail(err, errlen, "stats: out of memory");
+        return err_set(err, errlen, "stats: out of memory");
     uint32_t k = 0;
     if (bpf_map_lookup_elem(m->stats, &k, per) != 0) {
         int e = errno;
         free(per);
-        return fail(err, errlen, "stats map: lookup: %s", strerror(e));
+        return err_set(err, errlen, "stats map: lookup: %s", strerror(e));
     }
     memset(out, 0, sizeof(*out));
     uint64_t *o = (uint64_t *)out;
@@ -383,7 +373,7 @@ int moat_maps_fill(int fd, uint32_t *used, uint32_t *max, char *err, size_t errl
     uint32_t len = sizeof(info);
     memset(&info, 0, sizeof(info));
     if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
-        return fail(err, errlen, "map fd %d: info: %s", fd, strerror(errno));
+        return err_set(err, errlen, "map fd %d: info: %s", fd, strerror(errno));
     *max = info.max_entries;
     *used = 0;
     if (info.type == BPF_MAP_TYPE_ARRAY || info.type == BPF_MAP_TYPE_PERCPU_ARRAY ||
@@ -393,7 +383,7 @@ int moat_maps_fill(int fd, uint32_t *used, uint32_t *max, char *err, size_t errl
     }
     uint8_t a[64], b[64];
     if (info.key_size > sizeof(a))
-        return fail(err, errlen, "map %s: key size %u unexpected", info.name, info.key_size);
+        return err_set(err, errlen, "map %s: key size %u unexpected", info.name, info.key_size);
     void *prev = NULL, *cur = a;
     while (*used < info.max_entries && bpf_map_get_next_key(fd, prev, cur) == 0) {
         (*used)++;

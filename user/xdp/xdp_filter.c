@@ -1,4 +1,5 @@
 /* Loader: skeleton + pins + XDP attach/detach (see xdp_filter.h). */
+#include "util/err.h"
 #include "xdp/xdp_filter.h"
 
 #include <bpf/bpf.h>
@@ -41,17 +42,6 @@ struct xdp_filter {
     void *log_arg;
 };
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 __attribute__((format(printf, 3, 4)))
 static void note(struct xdp_filter *f, int level, const char *fmt, ...)
@@ -92,25 +82,25 @@ int xdp_pin_root_prepare(const char *pin_root, char *err, size_t errlen)
 {
     char parent[4096];
     if (!pin_root || !*pin_root || strlen(pin_root) >= sizeof(parent))
-        return fail(err, errlen, "bpf pin path: empty or too long");
+        return err_set(err, errlen, "bpf pin path: empty or too long");
     strcpy(parent, pin_root);
     char *slash = strrchr(parent, '/');
     if (!slash || slash == parent)
-        return fail(err, errlen, "bpf pin path %s: must be a directory below a bpffs mount "
+        return err_set(err, errlen, "bpf pin path %s: must be a directory below a bpffs mount "
                     "(e.g. /sys/fs/bpf/moat)", pin_root);
     *slash = '\0';
     struct statfs sf;
     if (statfs(parent, &sf) != 0)
-        return fail(err, errlen, "bpf pin path %s: %s: %s", pin_root, parent, strerror(errno));
+        return err_set(err, errlen, "bpf pin path %s: %s: %s", pin_root, parent, strerror(errno));
     if ((unsigned long)sf.f_type != BPF_FS_MAGIC) {
         /* Only mount bpffs on a directory that is not bpffs yet; this is
          * what systemd does at boot on most systems anyway. */
         if (mount("bpf", parent, "bpf", 0, "mode=0700") != 0)
-            return fail(err, errlen, "bpf pin path %s: %s is not bpffs and mounting it failed: %s",
+            return err_set(err, errlen, "bpf pin path %s: %s is not bpffs and mounting it failed: %s",
                         pin_root, parent, strerror(errno));
     }
     if (mkdir(pin_root, 0700) != 0 && errno != EEXIST)
-        return fail(err, errlen, "bpf pin path %s: mkdir: %s", pin_root, strerror(errno));
+        return err_set(err, errlen, "bpf pin path %s: mkdir: %s", pin_root, strerror(errno));
     return 0;
 }
 
@@ -127,7 +117,7 @@ static int adjust_to_pins(struct xdp_filter *f, const char *root, char *err, siz
             continue;                        /* no .rodata/.bss here, but be safe */
         char path[4096];
         if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, name) >= sizeof(path))
-            return fail(err, errlen, "pin path %s/%s: too long", root, name);
+            return err_set(err, errlen, "pin path %s/%s: too long", root, name);
         int fd = bpf_obj_get(path);
         if (fd >= 0) {
             struct bpf_map_info info;
@@ -136,11 +126,11 @@ static int adjust_to_pins(struct xdp_filter *f, const char *root, char *err, siz
             int rc = bpf_obj_get_info_by_fd(fd, &info, &len);
             close(fd);
             if (rc != 0)
-                return fail(err, errlen, "%s: info: %s", path, strerror(errno));
+                return err_set(err, errlen, "%s: info: %s", path, strerror(errno));
             if (info.key_size != bpf_map__key_size(map) ||
                 info.value_size != bpf_map__value_size(map) ||
                 info.type != (uint32_t)bpf_map__type(map))
-                return fail(err, errlen, "%s: pinned map has another layout (key %u, value %u "
+                return err_set(err, errlen, "%s: pinned map has another layout (key %u, value %u "
                             "bytes; this moat wants %u, %u): remove the pin to start afresh",
                             path, info.key_size, info.value_size, bpf_map__key_size(map),
                             bpf_map__value_size(map));
@@ -156,10 +146,10 @@ static int adjust_to_pins(struct xdp_filter *f, const char *root, char *err, siz
                 }
             }
         } else if (errno != ENOENT) {
-            return fail(err, errlen, "%s: %s", path, strerror(errno));
+            return err_set(err, errlen, "%s: %s", path, strerror(errno));
         }
         if (bpf_map__set_pin_path(map, path) != 0)
-            return fail(err, errlen, "%s: set pin path failed", path);
+            return err_set(err, errlen, "%s: set pin path failed", path);
     }
     return 0;
 }
@@ -168,7 +158,7 @@ struct xdp_filter *xdp_filter_open(const struct xdp_filter_opts *opts, char *err
 {
     struct xdp_filter *f = calloc(1, sizeof(*f));
     if (!f) {
-        fail(err, errlen, "xdp: out of memory");
+        err_set(err, errlen, "xdp: out of memory");
         return NULL;
     }
     f->log = opts->log;
@@ -178,7 +168,7 @@ struct xdp_filter *xdp_filter_open(const struct xdp_filter_opts *opts, char *err
 
     f->skel = moat__open();
     if (!f->skel) {
-        fail(err, errlen, "xdp: opening BPF skeleton: %s", strerror(errno));
+        err_set(err, errlen, "xdp: opening BPF skeleton: %s", strerror(errno));
         goto fail;
     }
     struct moat *s = f->skel;
@@ -187,7 +177,7 @@ struct xdp_filter *xdp_filter_open(const struct xdp_filter_opts *opts, char *err
     uint32_t ue = opts->bucket_entries ? opts->bucket_entries : MOAT_BUCKET_ENTRIES_DEFAULT;
     uint32_t rb = opts->events_bytes ? opts->events_bytes : MOAT_EVENTS_BYTES_DEFAULT;
     if (rb < 4096 || (rb & (rb - 1)) != 0) {
-        fail(err, errlen, "xdp: events ring size %u: must be a power of 2 >= 4096", rb);
+        err_set(err, errlen, "xdp: events ring size %u: must be a power of 2 >= 4096", rb);
         goto fail;
     }
     bpf_map__set_max_entries(s->maps.MOAT_MAP_BLOCK4, be);
@@ -205,7 +195,7 @@ struct xdp_filter *xdp_filter_open(const struct xdp_filter_opts *opts, char *err
     }
     int rc = moat__load(s);
     if (rc != 0) {
-        fail(err, errlen, "xdp: loading BPF program%s%s: %s (run as root; libbpf's messages "
+        err_set(err, errlen, "xdp: loading BPF program%s%s: %s (run as root; libbpf's messages "
              "above name the map or verifier step)", opts->pin_root ? " with pins under " : "",
              opts->pin_root ? opts->pin_root : "", strerror(-rc));
         goto fail;
@@ -223,7 +213,7 @@ struct xdp_filter *xdp_filter_open(const struct xdp_filter_opts *opts, char *err
         unlink(path);    /* an older program's pin; attachments hold their own ref */
         rc = bpf_program__pin(s->progs.MOAT_PROG, path);
         if (rc != 0) {
-            fail(err, errlen, "xdp: pinning program at %s: %s", path, strerror(-rc));
+            err_set(err, errlen, "xdp: pinning program at %s: %s", path, strerror(-rc));
             goto fail;
         }
     }
@@ -272,7 +262,7 @@ int xdp_query_moat(int ifindex, uint32_t *prog_id, enum xdp_mode *mode,
 {
     LIBBPF_OPTS(bpf_xdp_query_opts, q);
     if (bpf_xdp_query(ifindex, 0, &q) != 0)
-        return fail(err, errlen, "ifindex %d: querying XDP state: %s", ifindex, strerror(errno));
+        return err_set(err, errlen, "ifindex %d: querying XDP state: %s", ifindex, strerror(errno));
     char desc[64];
     if (q.drv_prog_id && prog_is_moat(q.drv_prog_id, desc, sizeof(desc))) {
         *prog_id = q.drv_prog_id;
@@ -287,31 +277,31 @@ int xdp_query_moat(int ifindex, uint32_t *prog_id, enum xdp_mode *mode,
     if (q.drv_prog_id || q.skb_prog_id || q.hw_prog_id) {
         uint32_t id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
         prog_is_moat(id, desc, sizeof(desc));
-        return fail(err, errlen, "another XDP program (%s) is attached", desc);
+        return err_set(err, errlen, "another XDP program (%s) is attached", desc);
     }
-    return fail(err, errlen, "no XDP program attached");
+    return err_set(err, errlen, "no XDP program attached");
 }
 
 int xdp_detach_moat(const char *ifname, enum xdp_mode *mode_out, char *err, size_t errlen)
 {
     int ifindex = (int)if_nametoindex(ifname);
     if (ifindex == 0)
-        return fail(err, errlen, "%s: no such interface", ifname);
+        return err_set(err, errlen, "%s: no such interface", ifname);
     uint32_t id;
     enum xdp_mode m;
     char e[200];
     if (xdp_query_moat(ifindex, &id, &m, e, sizeof(e)) < 0)
-        return fail(err, errlen, "%s: %s; nothing detached", ifname, e);
+        return err_set(err, errlen, "%s: %s; nothing detached", ifname, e);
     int fd = bpf_prog_get_fd_by_id(id);
     if (fd < 0)
-        return fail(err, errlen, "%s: program id %u: %s", ifname, id, strerror(errno));
+        return err_set(err, errlen, "%s: program id %u: %s", ifname, id, strerror(errno));
     /* REPLACE with the expected fd: if another program took its place in
      * the meantime, the kernel refuses instead of removing that one. */
     LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = fd);
     int rc = bpf_xdp_detach(ifindex, mode_flag(m) | XDP_FLAGS_REPLACE, &o);
     close(fd);
     if (rc != 0)
-        return fail(err, errlen, "%s: detaching moat_xdp (%s mode): %s", ifname,
+        return err_set(err, errlen, "%s: detaching moat_xdp (%s mode): %s", ifname,
                     xdp_mode_name(m), strerror(-rc));
     if (mode_out)
         *mode_out = m;
@@ -351,10 +341,10 @@ int xdp_filter_attach(struct xdp_filter *f, const char *ifname, enum xdp_mode mo
                       enum xdp_mode *in_force, char *err, size_t errlen)
 {
     if (strlen(ifname) >= IF_NAMESIZE)
-        return fail(err, errlen, "%s: interface name too long", ifname);
+        return err_set(err, errlen, "%s: interface name too long", ifname);
     int ifindex = (int)if_nametoindex(ifname);
     if (ifindex == 0)
-        return fail(err, errlen, "%s: no such interface", ifname);
+        return err_set(err, errlen, "%s: no such interface", ifname);
     struct xdp_attachment *a = find_att(f, ifname);
     if (a && a->ifindex == ifindex) {
         if (in_force)
@@ -362,24 +352,24 @@ int xdp_filter_attach(struct xdp_filter *f, const char *ifname, enum xdp_mode mo
         return 0;
     }
     if (!a && f->n_att >= XDP_FILTER_MAX_IFACES)
-        return fail(err, errlen, "%s: at most %d interfaces", ifname, XDP_FILTER_MAX_IFACES);
+        return err_set(err, errlen, "%s: at most %d interfaces", ifname, XDP_FILTER_MAX_IFACES);
 
     LIBBPF_OPTS(bpf_xdp_query_opts, q);
     if (bpf_xdp_query(ifindex, 0, &q) != 0)
-        return fail(err, errlen, "%s: querying XDP state: %s", ifname, strerror(errno));
+        return err_set(err, errlen, "%s: querying XDP state: %s", ifname, strerror(errno));
     uint32_t old_drv = q.drv_prog_id, old_skb = q.skb_prog_id;
     if (q.hw_prog_id) {
         char d[64];
         prog_is_moat(q.hw_prog_id, d, sizeof(d));
-        return fail(err, errlen, "%s: an offloaded XDP program (%s) is attached; not touching it",
+        return err_set(err, errlen, "%s: an offloaded XDP program (%s) is attached; not touching it",
                     ifname, d);
     }
     char desc[64];
     if (old_drv && !prog_is_moat(old_drv, desc, sizeof(desc)))
-        return fail(err, errlen, "%s: another XDP program (%s, native) is attached; moat never "
+        return err_set(err, errlen, "%s: another XDP program (%s, native) is attached; moat never "
                     "replaces it", ifname, desc);
     if (old_skb && !prog_is_moat(old_skb, desc, sizeof(desc)))
-        return fail(err, errlen, "%s: another XDP program (%s, generic) is attached; moat never "
+        return err_set(err, errlen, "%s: another XDP program (%s, generic) is attached; moat never "
                     "replaces it", ifname, desc);
 
     int rc;
@@ -389,12 +379,12 @@ int xdp_filter_attach(struct xdp_filter *f, const char *ifname, enum xdp_mode mo
          * mode it runs in, atomically (fails if it changed meanwhile). */
         got = old_drv ? XDP_MODE_NATIVE : XDP_MODE_GENERIC;
         if (mode != XDP_MODE_AUTO && mode != got)
-            return fail(err, errlen, "%s: an older moat_xdp is attached in %s mode; detach it "
+            return err_set(err, errlen, "%s: an older moat_xdp is attached in %s mode; detach it "
                         "(moatctl detach %s) to switch to %s", ifname, xdp_mode_name(got),
                         ifname, xdp_mode_name(mode));
         rc = try_attach(f, ifindex, got, old_drv ? old_drv : old_skb);
         if (rc != 0)
-            return fail(err, errlen, "%s: replacing older moat_xdp (%s mode): %s", ifname,
+            return err_set(err, errlen, "%s: replacing older moat_xdp (%s mode): %s", ifname,
                         xdp_mode_name(got), strerror(-rc));
         note(f, 2, "%s: replaced older moat_xdp program", ifname);
     } else if (mode == XDP_MODE_AUTO) {
@@ -406,12 +396,12 @@ int xdp_filter_attach(struct xdp_filter *f, const char *ifname, enum xdp_mode mo
             rc = try_attach(f, ifindex, XDP_MODE_GENERIC, 0);
         }
         if (rc != 0)
-            return fail(err, errlen, "%s: attaching XDP (generic): %s", ifname, strerror(-rc));
+            return err_set(err, errlen, "%s: attaching XDP (generic): %s", ifname, strerror(-rc));
     } else {
         got = mode;
         rc = try_attach(f, ifindex, mode, 0);
         if (rc != 0)
-            return fail(err, errlen, "%s: attaching XDP in %s mode: %s", ifname,
+            return err_set(err, errlen, "%s: attaching XDP in %s mode: %s", ifname,
                         xdp_mode_name(mode), strerror(-rc));
     }
     /* Report what the kernel says is in force, not what was asked. */
@@ -444,7 +434,7 @@ static int detach_one(struct xdp_filter *f, struct xdp_attachment *a, char *err,
 {
     LIBBPF_OPTS(bpf_xdp_query_opts, q);
     if (bpf_xdp_query(a->ifindex, 0, &q) != 0)
-        return fail(err, errlen, "%s: querying XDP state: %s", a->ifname, strerror(errno));
+        return err_set(err, errlen, "%s: querying XDP state: %s", a->ifname, strerror(errno));
     uint32_t cur = a->mode == XDP_MODE_NATIVE ? q.drv_prog_id : q.skb_prog_id;
     if (cur != f->prog_id) {
         note(f, 1, "%s: our program is no longer attached (found id %u); left alone",
@@ -454,7 +444,7 @@ static int detach_one(struct xdp_filter *f, struct xdp_attachment *a, char *err,
     LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = f->prog_fd);
     int rc = bpf_xdp_detach(a->ifindex, mode_flag(a->mode) | XDP_FLAGS_REPLACE, &o);
     if (rc != 0)
-        return fail(err, errlen, "%s: detaching XDP: %s", a->ifname, strerror(-rc));
+        return err_set(err, errlen, "%s: detaching XDP: %s", a->ifname, strerror(-rc));
     note(f, 2, "%s: XDP detached", a->ifname);
     return 0;
 }
@@ -463,7 +453,7 @@ int xdp_filter_detach(struct xdp_filter *f, const char *ifname, char *err, size_
 {
     struct xdp_attachment *a = find_att(f, ifname);
     if (!a)
-        return fail(err, errlen, "%s: not attached by this filter", ifname);
+        return err_set(err, errlen, "%s: not attached by this filter", ifname);
     int rc = detach_one(f, a, err, errlen);
     drop_att(f, a);
     return rc;
@@ -504,14 +494,14 @@ int xdp_filter_set_ports(struct xdp_filter *f, const uint16_t *ports, size_t n,
     uint32_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (ports[i] == 0)
-            return fail(err, errlen, "xdp: protected port 0 is not a port");
+            return err_set(err, errlen, "xdp: protected port 0 is not a port");
         int dup = 0;
         for (uint32_t j = 0; j < k; j++)
             dup |= cfg.ports[j] == ports[i];
         if (dup)
             continue;
         if (k >= MOAT_MAX_PORTS)
-            return fail(err, errlen, "xdp: more than %d protected ports", MOAT_MAX_PORTS);
+            return err_set(err, errlen, "xdp: more than %d protected ports", MOAT_MAX_PORTS);
         cfg.ports[k++] = ports[i];
     }
     for (uint32_t j = k; j < MOAT_MAX_PORTS; j++)
@@ -593,7 +583,7 @@ int xdp_filter_events_fd(struct xdp_filter *f, char *err, size_t errlen)
     if (!f->rb) {
         f->rb = ring_buffer__new(f->maps.events, on_sample, f, NULL);
         if (!f->rb)
-            return fail(err, errlen, "xdp: events ring buffer: %s", strerror(errno));
+            return err_set(err, errlen, "xdp: events ring buffer: %s", strerror(errno));
     }
     return ring_buffer__epoll_fd(f->rb);
 }
@@ -609,7 +599,7 @@ int xdp_filter_events_poll(struct xdp_filter *f, xdp_event_cb cb, void *arg,
     f->ev_cb = NULL;
     f->ev_arg = NULL;
     if (n < 0)
-        return fail(err, errlen, "xdp: consuming events: %s", strerror(-n));
+        return err_set(err, errlen, "xdp: consuming events: %s", strerror(-n));
     return n;
 }
 

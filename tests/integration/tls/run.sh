@@ -13,6 +13,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 B=${1:-$ROOT/build}
 MOATD=${MOATD:-$B/moatd}
+case $MOATD in /*) ;; *) MOATD=$(pwd)/$MOATD ;; esac
 [ -x "$MOATD" ] || { echo "tests/integration/tls: no moatd at $MOATD"; exit 2; }
 for t in openssl mosquitto_pub mosquitto_sub; do
     command -v $t >/dev/null || { echo "tests/integration/tls: $t missing (apt-get install -y openssl mosquitto-clients)"; exit 2; }
