@@ -1,3 +1,4 @@
+# mosquitto-deviates: mosquitto 2.0.11 reorders QoS 1 messages of one publisher on one topic under this load (received in order, delivered out of order)
 # conf: max_queued_messages 5000
 # Fan-in and fan-out at once: 10 publishers x 200 messages at QoS 1 and 2,
 # 5 subscribers at QoS 2 on a wildcard: every subscriber gets every message,
