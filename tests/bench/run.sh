@@ -112,7 +112,12 @@ launch_broker() {
     port=$PORT_OUT
     pick_port || { BDOWN[$name]="no free port"; return 1; }
     tport=$PORT_OUT
-    conf=$WORK/$name.conf
+    # One directory per instance, holding its configuration and (moatd) its
+    # control socket: two instances may run at once (main and idle), and
+    # the default /run/moat/moatd.sock may belong to a real moatd.
+    mkdir -p "$WORK/$name"
+    chmod 755 "$WORK/$name"
+    conf=$WORK/$name/$name.conf
     # The same TLS listener block for both (mosquitto.conf keys, which moatd
     # reads with the same meaning).
     if [ "$mode" = tls ]; then
@@ -125,7 +130,7 @@ keyfile $WORK/key.pem"
     fi
     if [ "$kind" = moat ]; then
         bin=$MOATD
-        printf 'listener %s 127.0.0.1\nallow_anonymous true\ncontrol_socket %s\n%s\n' "$port" "$WORK/moatd.ctl" "$tls" > "$conf"
+        printf 'listener %s 127.0.0.1\nallow_anonymous true\ncontrol_socket %s\n%s\n' "$port" "$WORK/$name/moatd.ctl" "$tls" > "$conf"
     else
         bin=$MOSQ
         # set_tcp_nodelay: moatd sets TCP_NODELAY on every client socket;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "broker/conn.h"
@@ -394,6 +395,65 @@ static void test_retained_set_and_clear(void **st)
     assert_int_equal(retain_count(f->e->retained), 1);
 }
 
+/* store_check and store_rekey on a store the broker wrote: after turning
+ * encryption on, the broker restores the same session and retained
+ * message under the new key; the old (no) key no longer opens it. */
+static void test_check_and_rekey_broker_store(void **st)
+{
+    struct fx *f = *st;
+    struct session *s = new_session(f, "rekey-client");
+    topic_tree_add(f->e->subs, (const uint8_t *)"a/#", 3, s, 2);
+    session_sub_add(s, (const uint8_t *)"a/#", 3, 2);
+    persist_session_save(f->e, s);
+    online(f, s);
+    for (int i = 0; i < 6; i++)
+        deliver(f, s, (uint8_t)(1 + i % 2), i);
+    assert_true(session_pubrec(f->e, s, s->inf[1].pid));
+    assert_int_equal(session_rx2_add(s, 77), 1);
+    persist_rx2(f->e, s, 77, true);
+    offline(f, s);
+    struct msg *m = msg_new((const uint8_t *)"r/k", 3, (const uint8_t *)"kept", 4, 1, true);
+    engine_publish(f->e, m);
+    msg_unref(m);
+    char *before = snapshot(s);
+
+    char path[128], key[128], err[512];
+    snprintf(path, sizeof path, "%s/moat.lmdb", f->dir);
+    snprintf(key, sizeof key, "%s/key", f->dir);
+    FILE *k = fopen(key, "w");
+    fputs("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n", k);
+    fclose(k);
+    chmod(key, 0600);
+
+    s = restart(f, "rekey-client");          /* commit + reopen: the store is closed in between */
+    engine_down(f->e);
+    f->e = NULL;
+    char *rep = NULL;
+    size_t rl = 0;
+    FILE *r = open_memstream(&rep, &rl);
+    assert_int_equal(store_check(path, NULL, r), 0);
+    fclose(r);
+    assert_non_null(strstr(rep, "1 sessions, 6 entries, 5 bodies, 1 incoming QoS 2 ids, 1 retained"));
+    free(rep);
+    assert_int_equal(store_rekey(path, NULL, key, err, sizeof err), 0);
+    r = fopen("/dev/null", "w");
+    assert_int_equal(store_check(path, key, r), 0);
+    assert_int_equal(store_check(path, NULL, r), -1);
+    fclose(r);
+
+    f->cfg.persistence_key_file = key;
+    f->e = engine_up(f);
+    f->c->eng = f->e;
+    s = session_find(f->e, (const uint8_t *)"rekey-client", 12);
+    assert_non_null(s);
+    char *after = snapshot(s);
+    assert_string_equal(before, after);
+    assert_int_equal(retain_count(f->e->retained), 1);
+    free(before);
+    free(after);
+    f->cfg.persistence_key_file = NULL;      /* teardown reuses cfg */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +461,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restored_window_resent_with_dup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_shared_by_sessions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retained_set_and_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_and_rekey_broker_store, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

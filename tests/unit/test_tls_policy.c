@@ -139,6 +139,9 @@ struct client {
     bool seclevel0;
     const char *sni;      /* server name to send */
     char *cn_out;         /* 64 bytes: the server certificate's CN */
+    SSL_SESSION *sess_in;       /* resume this session */
+    SSL_SESSION **sess_out;     /* the session (with its ticket) afterwards */
+    bool *reused;               /* whether the server resumed */
 };
 
 /* Handshakes a client against ctx in memory. Returns 1 on success, with
@@ -171,6 +174,8 @@ static int handshake(SSL_CTX *sctx, const struct client *c, char *out, size_t ou
     SSL_set_accept_state(sv);
     if (c->sni)
         SSL_set_tlsext_host_name(cl, c->sni);
+    if (c->sess_in)
+        SSL_set_session(cl, c->sess_in);
     int ok = 0;
     bool cdone = false, sdone = false;
     for (int i = 0; i < 50 && !(cdone && sdone); i++) {
@@ -192,6 +197,13 @@ static int handshake(SSL_CTX *sctx, const struct client *c, char *out, size_t ou
         }
     }
     ok = cdone && sdone;
+    if (ok && c->reused)
+        *c->reused = SSL_session_reused(sv);
+    if (ok && c->sess_out) {
+        char b;
+        (void)SSL_read(cl, &b, 1);   /* takes in TLS 1.3 NewSessionTickets */
+        *c->sess_out = SSL_get1_session(cl);
+    }
     if (ok && c->cn_out) {
         X509 *pc = SSL_get1_peer_certificate(cl);
         c->cn_out[0] = '\0';
@@ -203,6 +215,9 @@ static int handshake(SSL_CTX *sctx, const struct client *c, char *out, size_t ou
         snprintf(out, outlen, "%s %s", SSL_get_version(sv), SSL_get_cipher_name(sv));
 out:
     ERR_clear_error();
+    /* an unshut SSL_free would evict (and spoil) the session */
+    if (ok)
+        SSL_set_shutdown(cl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(cl);
     if (ok && srv_out)
         *srv_out = sv;
@@ -448,6 +463,8 @@ static void test_sni_selection(void **state)
     pthread_mutex_init(&tl->lock, NULL);
     tl->lc = &lc;
     tl->ctx = build(&lc);
+    tls_tickets_init(tl);
+    tls_tickets_attach(tl, tl->ctx);
     tls_sni_attach(tl, tl->ctx);
     char err[512], cn[64];
     assert_int_equal(tls_listener_add_sni(tl, "b.example", fx->b_crt, fx->b_key, err, sizeof err), 0);
@@ -481,6 +498,7 @@ static void test_sni_selection(void **state)
 
     tls_sni_free(tl);
     SSL_CTX_free(tl->ctx);
+    tls_tickets_free(tl);
     pthread_mutex_destroy(&tl->lock);
     free(tl);
 }
@@ -555,6 +573,64 @@ static void test_recheck_after_reload(void **state)
     unlink(crl);
 }
 
+/* Resumption with moat's ticket keys, for TLS 1.2 and 1.3: a ticket works
+ * on a fresh context (reload), survives one rotation (renewed), and is
+ * refused after two. */
+static void resume_case(struct fx *fx, int version)
+{
+    struct listener_conf lc = base_lc(fx);
+    struct tls_listener *tl = calloc(1, sizeof *tl);
+    pthread_mutex_init(&tl->lock, NULL);
+    tl->lc = &lc;
+    tls_tickets_init(tl);
+    tl->ctx = build(&lc);
+    tls_tickets_attach(tl, tl->ctx);
+    SSL_SESSION *s1 = NULL, *s2 = NULL;
+    bool reused = true;
+    struct client c = { .minv = version, .maxv = version, .sess_out = &s1, .reused = &reused };
+    assert_true(handshake(tl->ctx, &c, NULL, 0, NULL));
+    assert_false(reused);
+    assert_non_null(s1);
+    assert_true(SSL_SESSION_has_ticket(s1));
+    assert_true(SSL_SESSION_is_resumable(s1));
+
+    /* "reload": a fresh context, same key ring */
+    SSL_CTX_free(tl->ctx);
+    tl->ctx = build(&lc);
+    tls_tickets_attach(tl, tl->ctx);
+    c = (struct client){ .minv = version, .maxv = version, .sess_in = s1, .reused = &reused };
+    assert_true(handshake(tl->ctx, &c, NULL, 0, NULL));
+    assert_true(reused);
+
+    /* one rotation: the old key still decrypts */
+    tl->tk[tl->tk_cur].born_ms -= tl->tk_rotate_ms;
+    c = (struct client){ .minv = version, .maxv = version, .sess_in = s1, .reused = &reused,
+                         .sess_out = &s2 };
+    assert_true(handshake(tl->ctx, &c, NULL, 0, NULL));   /* issues under the new key */
+    assert_true(reused);
+    assert_int_not_equal(tl->tk[0].born_ms, 0);
+    assert_int_not_equal(tl->tk[1].born_ms, 0);
+    /* two periods later the first key is gone */
+    tl->tk[0].born_ms -= 2 * tl->tk_rotate_ms;
+    tl->tk[1].born_ms -= 2 * tl->tk_rotate_ms;
+    c = (struct client){ .minv = version, .maxv = version, .sess_in = s1, .reused = &reused };
+    assert_true(handshake(tl->ctx, &c, NULL, 0, NULL));
+    /* s1's key is now the previous one and expired, or replaced: full handshake */
+    assert_false(reused);
+    SSL_SESSION_free(s1);
+    SSL_SESSION_free(s2);
+    SSL_CTX_free(tl->ctx);
+    tls_tickets_free(tl);
+    pthread_mutex_destroy(&tl->lock);
+    free(tl);
+}
+
+static void test_ticket_resumption(void **state)
+{
+    resume_case(*state, TLS1_3_VERSION);
+    resume_case(*state, TLS1_2_VERSION);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_sni_match),
         cmocka_unit_test(test_sni_selection),
         cmocka_unit_test(test_recheck_after_reload),
+        cmocka_unit_test(test_ticket_resumption),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

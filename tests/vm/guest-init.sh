@@ -87,6 +87,21 @@ keyupdate() {   # name k|K
         echo "VM: keyupdate $1: no CONNACK after the KeyUpdate"
     fi
 }
+# Resumption of kTLS connections: TLS 1.2 by session id (server cache:
+# the SSL object is freed at the switch, the session must stay cached)
+# and TLS 1.3 by ticket.
+resume() {   # name args...
+    n=$1; shift
+    (sleep 2) | timeout 20 openssl s_client -connect 127.0.0.1:8883 -CAfile /etc/moat/ca.crt \
+        "$@" -sess_out /tmp/sess.pem > /tmp/r1.out 2>&1
+    (sleep 2) | timeout 20 openssl s_client -connect 127.0.0.1:8883 -CAfile /etc/moat/ca.crt \
+        "$@" -sess_in /tmp/sess.pem > /tmp/r2.out 2>&1
+    echo "VM: resume $n: $(grep -E '^(New|Reused),' /tmp/r2.out | cut -d, -f1)"
+}
+resume tls12-sessionid -tls1_2 -no_ticket
+resume tls12-ticket -tls1_2
+resume tls13-ticket -tls1_3
+
 keyupdate not-requested k
 keyupdate requested K
 

@@ -235,6 +235,10 @@ n=$(grep -c 'VM: moatd-tx: .*TLSv1.3 .*kTLS tx, userspace rx' "$W/vm.log" || tru
 n=$(grep -c 'VM: moatd-off: .*userspace (kTLS turned off)' "$W/vm.log" || true)
 [ "$n" -ge 4 ] && ok "userspace fallback on a kTLS kernel: $n connections" ||
     bad "userspace fallback: $n connections logged (want 4)"
+for r in tls12-sessionid tls12-ticket tls13-ticket; do
+    grep -q "^VM: resume $r: Reused" "$W/vm.log" && ok "kTLS session resumption: $r" ||
+        bad "kTLS session resumption: $r not reused"
+done
 # KeyUpdate: the documented behaviour depends on the kernel's TLS 1.3
 # rekey support (Linux 6.14).
 kmaj=${KVER%%.*}; kmin=${KVER#*.}; kmin=${kmin%%[!0-9]*}

@@ -156,6 +156,25 @@ int engine_adopt(struct engine *e, int fd, const struct transport *t, void *tctx
     return -1;
 }
 
+static void tls_failed_now(struct engine *e, void *arg)
+{
+    struct peer_addr *p = arg;
+    detect_event(e, DET_TLS_FAILURE, NULL, p, NULL, 0);
+    free(p);
+}
+
+void engine_tls_failed(struct engine *e, int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    struct peer_addr *p = malloc(sizeof *p);
+    if (!p)
+        return;
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+        (to_peer(&ss, p), engine_post(e, tls_failed_now, p) < 0))
+        free(p);
+}
+
 int engine_post(struct engine *e, void (*fn)(struct engine *e, void *arg), void *arg)
 {
     struct posted *p = malloc(sizeof *p);

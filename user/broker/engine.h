@@ -93,6 +93,9 @@ struct engine *engine_new(const struct moat_config *cfg, char *err, size_t errle
 int  engine_run(struct engine *e);
 void engine_free(struct engine *e);
 
+/* Thread-safe: a TLS handshake from the peer of fd failed (call before
+ * closing fd); counted by the detector (kind tls_failure). */
+void engine_tls_failed(struct engine *e, int fd);
 /* The worker pool, created on first use (one thread per core). NULL if
  * threads cannot be created. Engine thread only. */
 struct workers *engine_workers(struct engine *e);

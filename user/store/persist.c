@@ -453,6 +453,20 @@ void persist_retain(struct engine *e, const struct msg *m)
 
 /* ---- units and commits ---- */
 
+/* The first refusal, then one line per 1000: a full store must not flood
+ * the log. Also catches refusals of writes outside packet units. */
+static void log_refusals(struct persist *p)
+{
+    uint64_t n = store_counters(p->st)->units_refused;
+    if (n == p->refused_logged)
+        return;
+    if (!p->refused_logged || n - p->refused_logged >= 1000) {
+        log_err("store: %s: refusing new persistent work (%llu units refused so far, not acknowledged)",
+                store_last_error(p->st), (unsigned long long)n);
+        p->refused_logged = n;
+    }
+}
+
 void persist_unit_begin(struct engine *e)
 {
     struct persist *p = P(e);
@@ -493,13 +507,7 @@ int persist_unit_end(struct engine *e)
         return 0;
     }
     undo_journal(p);
-    uint64_t n = store_counters(p->st)->units_refused;
-    /* One line per 1000 refusals: a full store must not flood the log. */
-    if (n - p->refused_logged >= 1000 || !p->refused_logged || n == 1) {
-        log_err("store: %s: refusing new persistent work (%llu packets refused so far, not acknowledged)",
-                store_last_error(p->st), (unsigned long long)n);
-        p->refused_logged = n;
-    }
+    log_refusals(p);
     return -1;
 }
 
@@ -510,7 +518,10 @@ bool persist_pending(const struct engine *e)
 
 int persist_commit(struct engine *e)
 {
-    if (!e->store || !store_dirty(e->store))
+    if (!e->store)
+        return 0;
+    log_refusals(P(e));
+    if (!store_dirty(e->store))
         return 0;
     char err[320];
     if (store_commit(e->store, err, sizeof err) == 0)

@@ -45,6 +45,7 @@ void tls_listener_free(struct tls_listener *tl);
 /* Counters of one TLS listener, for $SYS and moatctl. Thread-safe. */
 struct tls_stats {
     uint64_t handshakes;        /* completed */
+    uint64_t resumed;           /* of which resumed a session (ticket or id) */
     uint64_t failed;            /* refused or broken handshakes (incl. timeouts) */
     uint64_t timeouts;
     uint64_t refused_busy;      /* handshake pool backlog full */

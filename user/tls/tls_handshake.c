@@ -213,11 +213,19 @@ void tls_handshake_job(void *arg)
     tls_conn_keep_peer(tc, ssl, tl->lc);
     const char *mode = "";
     const struct transport *t = choose(hs, ssl, tc, &mode);
-    log_info("%s: TLS %s %s, %s%s%s", hs->peer, SSL_get_version(ssl),
-             SSL_get_cipher_name(ssl), mode, tc->identity ? ", certificate identity " : "",
-             tc->identity ? tc->identity : "");
-    if (t == &transport_ktls)
-        SSL_free(ssl);   /* the kernel holds the record state now */
+    bool resumed = SSL_session_reused(ssl);
+    if (resumed)
+        atomic_fetch_add(&tl->st.resumed, 1);
+    log_info("%s: TLS %s %s%s, %s%s%s", hs->peer, SSL_get_version(ssl),
+             SSL_get_cipher_name(ssl), resumed ? " (resumed)" : "", mode,
+             tc->identity ? ", certificate identity " : "", tc->identity ? tc->identity : "");
+    if (t == &transport_ktls) {
+        /* The kernel holds the record state now. Marked shut down, so
+         * SSL_free does not evict the session from the cache (which would
+         * stop TLS 1.2 session-id resumption of kTLS connections). */
+        SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        SSL_free(ssl);
+    }
     ssl = NULL;
     OPENSSL_cleanse(&hs->crx, sizeof hs->crx);
     OPENSSL_cleanse(&hs->stx, sizeof hs->stx);

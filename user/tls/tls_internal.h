@@ -53,7 +53,7 @@ struct tls_conn {
 };
 
 struct tls_stats_atomic {
-    atomic_uint_fast64_t handshakes, failed, timeouts, refused_busy;
+    atomic_uint_fast64_t handshakes, resumed, failed, timeouts, refused_busy;
     atomic_uint_fast64_t mode_ktls, mode_mixed, mode_user;
     atomic_uint_fast64_t keyupdate_applied, keyupdate_closed;
 };
@@ -66,6 +66,14 @@ struct tls_sni {
     SSL_CTX *ctx;
 };
 
+/* Session ticket keys: a current and a previous key, shared by every
+ * worker (and kept across reloads), rotated every TLS_TICKET_ROTATE_S. */
+#define TLS_TICKET_ROTATE_S 3600
+struct tls_ticket_key {
+    uint8_t  name[16], aes[32], hmac[32];
+    uint64_t born_ms;               /* 0: slot empty */
+};
+
 struct tls_listener {
     struct engine *eng;
     const struct listener_conf *lc;
@@ -75,6 +83,10 @@ struct tls_listener {
     struct tls_sni sni[TLS_SNI_MAX];
     size_t   n_sni;
     bool     sni_strict;            /* unknown server name: refuse, not default */
+    pthread_mutex_t tk_lock;        /* guards tk, tk_cur */
+    struct tls_ticket_key tk[2];
+    int      tk_cur;
+    uint32_t tk_rotate_ms;
     bool     kernel_ktls;           /* the kernel offers the tls ULP */
     bool     ktls;                  /* kTLS in use: kernel offers it, not turned off */
     bool     ktls_rx13;             /* moat installs TLS 1.3 RX itself (else mixed) */
@@ -90,6 +102,11 @@ SSL_CTX *tls_ctx_build(const struct listener_conf *lc, bool ktls, const char *ce
                        const char *keyfile, char *err, size_t errlen);
 /* Appends OpenSSL's error queue (oldest first) to buf, clearing it. */
 void tls_errstr(char *buf, size_t len);
+
+/* tls_tickets.c: makes ctx issue and accept tickets under tl's key ring. */
+void tls_tickets_attach(struct tls_listener *tl, SSL_CTX *ctx);
+void tls_tickets_init(struct tls_listener *tl);
+void tls_tickets_free(struct tls_listener *tl);
 
 /* tls_sni.c: installs the server-name callback on a default context. */
 void tls_sni_attach(struct tls_listener *tl, SSL_CTX *ctx);

@@ -26,6 +26,7 @@ struct tls_listener *tls_listener_new(struct engine *e, const struct listener_co
     tl->handshake_timeout_ms = TLS_HANDSHAKE_TIMEOUT_MS_DEFAULT;
     atomic_init(&tl->stopping, false);
     pthread_mutex_init(&tl->lock, NULL);
+    tls_tickets_init(tl);
     char why[128];
     tl->ktls = tl->kernel_ktls = ktls_probe(why, sizeof why);
     tl->ktls_rx13 = true;
@@ -52,6 +53,7 @@ struct tls_listener *tls_listener_new(struct engine *e, const struct listener_co
         return NULL;
     }
     tls_sni_attach(tl, tl->ctx);
+    tls_tickets_attach(tl, tl->ctx);
     /* Threads inherit the creator's signal mask; the engine blocks its
      * signals (for signalfd) only later, so a worker created now would
      * take SIGHUP/SIGTERM and die of it. Block all for the creation. */
@@ -92,6 +94,7 @@ int tls_listener_reload(struct tls_listener *tl, char *err, size_t errlen)
         return -1;
     }
     tls_sni_attach(tl, fresh);
+    tls_tickets_attach(tl, fresh);
     pthread_mutex_lock(&tl->lock);
     SSL_CTX *old = tl->ctx;
     tl->ctx = fresh;
@@ -113,6 +116,7 @@ void tls_listener_free(struct tls_listener *tl)
         return;
     tls_sni_free(tl);
     SSL_CTX_free(tl->ctx);
+    tls_tickets_free(tl);
     pthread_mutex_destroy(&tl->lock);
     free(tl);
 }
@@ -122,6 +126,7 @@ void tls_listener_stats(const struct tls_listener *tl, struct tls_stats *o)
     struct tls_stats_atomic *s = (struct tls_stats_atomic *)&tl->st;
     *o = (struct tls_stats){
         .handshakes = atomic_load(&s->handshakes),
+        .resumed = atomic_load(&s->resumed),
         .failed = atomic_load(&s->failed),
         .timeouts = atomic_load(&s->timeouts),
         .refused_busy = atomic_load(&s->refused_busy),

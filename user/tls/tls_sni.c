@@ -86,6 +86,7 @@ int tls_listener_add_sni(struct tls_listener *tl, const char *name, const char *
     SSL_CTX *ctx = tls_ctx_build(lc, tl->ktls, certfile, keyfile, err, errlen);
     if (!ctx)
         return -1;
+    tls_tickets_attach(tl, ctx);
     struct tls_sni e = { .name = strdup(name), .certfile = strdup(certfile),
                          .keyfile = strdup(keyfile), .ctx = ctx };
     if (!e.name || !e.certfile || !e.keyfile) {
@@ -119,6 +120,7 @@ int tls_sni_rebuild(struct tls_listener *tl, char *err, size_t errlen)
                 SSL_CTX_free(fresh[i]);
             return -1;
         }
+        tls_tickets_attach(tl, fresh[i]);
     }
     pthread_mutex_lock(&tl->lock);
     for (size_t i = 0; i < n; i++) {
