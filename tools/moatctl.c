@@ -720,6 +720,10 @@ static const struct verb verbs[] = {
     { "passwd", NULL, "FILE USER [--stdin] | -D FILE USER",
       "add or change a user (argon2id; password from a no-echo prompt or stdin), -D deletes",
       cmd_passwd },
+    { "store", "check", "--config FILE | --path STORE [--key KEYFILE]",
+      "verify every record of moatd's store offline (moatd stopped)", cmd_store_check },
+    { "store", "rekey", "NEWKEY|none --config FILE | --path STORE [--key OLDKEY]",
+      "re-encrypt the store under a new key (or decrypt), offline", cmd_store_rekey },
     { "help", NULL, "", "this text", cmd_help },
 };
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))

@@ -46,5 +46,7 @@ int unblock_name_daemon(struct cli *c, const char *kind, const char *name);
 void list_names_daemon(struct cli *c, int n);
 int cmd_broker_stats(struct cli *c, int argc, char **argv);
 int cmd_passwd(struct cli *c, int argc, char **argv);
+int cmd_store_check(struct cli *c, int argc, char **argv);
+int cmd_store_rekey(struct cli *c, int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include "broker/engine.h"
 #include "broker/msg.h"
 #include "config.h"
+#include "store/store.h"
 #include "mqtt/retain.h"
 #include "mqtt/topic_tree.h"
 #include "util/log.h"
@@ -61,4 +62,10 @@ void sys_publish(struct engine *e)
     pub(e, "$SYS/broker/moat/connect_timeouts", "%llu", st->connect_timeouts);
     pub(e, "$SYS/broker/moat/keepalive_timeouts", "%llu", st->keepalive_timeouts);
     pub(e, "$SYS/broker/moat/queue_overflow", "%llu", st->queue_overflow);
+    if (e->store) {
+        const struct store_counters *sc = store_counters(e->store);
+        pub(e, "$SYS/broker/store/commits", "%llu", sc->commits);
+        pub(e, "$SYS/broker/store/refused", "%llu", sc->units_refused);
+        pub(e, "$SYS/broker/store/write_errors", "%llu", sc->write_errors);
+    }
 }
