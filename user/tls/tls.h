@@ -16,12 +16,15 @@ struct listener;
 struct listener_conf;
 struct tls_listener;
 
-/* Builds the TLS context for a listener that has certfile/keyfile.
- * Returns NULL with "FILE:LINE: ..." in err. */
+/* Builds the TLS context for a listener that has certfile/keyfile, and
+ * starts its handshake poller and worker pool. Logs whether the kernel
+ * offers kTLS. Returns NULL with "FILE:LINE: ..." in err. */
 struct tls_listener *tls_listener_new(struct engine *e, const struct listener_conf *lc,
                                       char *err, size_t errlen);
 /* Takes ownership of an accepted, non-blocking TCP socket: the handshake
- * runs off the engine thread; on success engine_adopt() receives it. */
+ * runs off the engine thread (the listener's poller and worker pool); on
+ * success engine_adopt() receives it, on failure it is closed and logged.
+ * Engine thread. */
 void tls_listener_accept(struct tls_listener *tl, int fd, const struct listener *lst);
 /* Re-reads certificates, keys, CA and CRLs into a fresh context for new
  * handshakes. Returns 0, or -1 with err (the old context stays). */
@@ -36,9 +39,10 @@ int  tls_listener_add_sni(struct tls_listener *tl, const char *name, const char 
                           const char *keyfile, char *err, size_t errlen);
 void tls_listener_sni_strict(struct tls_listener *tl, bool strict);
 
-/* Makes handshakes that are queued or running give up at their next
- * wait, so a shutdown does not wait out handshake timeouts. Call before
- * the worker pool is freed; tls_listener_free still follows. */
+/* Makes handshakes in flight give up (closed, not counted as failures),
+ * so a shutdown does not wait out handshake timeouts; new ones are
+ * refused. Optional before tls_listener_free, which stops them too and
+ * joins the listener's threads. */
 void tls_listener_stop(struct tls_listener *tl);
 void tls_listener_free(struct tls_listener *tl);
 

@@ -1,16 +1,16 @@
-/* The TLS handshake, run on a worker thread: SSL_accept on the
- * non-blocking socket with poll() and a deadline, then the choice of
- * transport (kTLS both ways, kernel TX + userspace RX, or userspace) and
- * the hand-off to the engine thread with engine_adopt(). */
+/* The TLS handshake, one step per worker job: SSL_accept on the
+ * non-blocking socket until it wants to read or write, then the socket
+ * goes back to the listener's poller (tls_hs_poller.c) until it is ready
+ * again, so a slow or silent client never holds a worker. Once done: the
+ * choice of transport (kTLS both ways, kernel TX + userspace RX, or
+ * userspace) and the hand-off to the engine thread with engine_adopt(). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/tls.h>
@@ -22,26 +22,6 @@
 #include "tls/tls_internal.h"
 #include "util/log.h"
 
-#define POLL_SLICE_MS 200   /* how soon a stopping listener is noticed */
-
-struct tls_hs {
-    struct tls_listener *tl;
-    const struct listener *lst;
-    int fd;
-    struct tls13_secret crx, stx;   /* from the keylog callback (kTLS only) */
-    char peer[64];
-};
-
-struct tls_hs *tls_hs_new(struct tls_listener *tl, int fd, const struct listener *lst)
-{
-    struct tls_hs *hs = calloc(1, sizeof *hs);
-    if (hs) {
-        hs->tl = tl;
-        hs->fd = fd;
-        hs->lst = lst;
-    }
-    return hs;
-}
 
 void tls_keylog_cb(const SSL *ssl, const char *line)
 {
@@ -52,13 +32,6 @@ void tls_keylog_cb(const SSL *ssl, const char *line)
         hs->crx.len = 0;
     if (tls_keylog_parse(line, "SERVER_TRAFFIC_SECRET_0", &hs->stx) < 0)
         hs->stx.len = 0;
-}
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void peer_of(int fd, char *buf, size_t len)
@@ -84,54 +57,19 @@ static void peer_of(int fd, char *buf, size_t len)
     snprintf(buf, len, "[%s]:%u", a, port);
 }
 
-/* Runs SSL_accept to completion. 1 done, 0 timed out or stopping, -1
- * failed (why says how). */
-static int run_accept(struct tls_listener *tl, SSL *ssl, int fd, char *why, size_t whylen)
+/* Why SSL_accept failed, with the certificate verdict when there is one. */
+static void accept_error(SSL *ssl, int e, char *why, size_t whylen)
 {
-    uint64_t deadline = mono_ms() + (uint64_t)tl->handshake_timeout_ms;
-    for (;;) {
-        ERR_clear_error();
-        errno = 0;
-        int r = SSL_accept(ssl);
-        if (r == 1)
-            return 1;
-        int e = SSL_get_error(ssl, r);
-        short ev;
-        if (e == SSL_ERROR_WANT_READ)
-            ev = POLLIN;
-        else if (e == SSL_ERROR_WANT_WRITE)
-            ev = POLLOUT;
-        else {
-            long vr = SSL_get_verify_result(ssl);
-            char ossl[256];
-            if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
-                snprintf(ossl, sizeof ossl, "%s", errno ? strerror(errno) : "connection closed");
-            else
-                tls_errstr(ossl, sizeof ossl);
-            if (vr != X509_V_OK)
-                snprintf(why, whylen, "%s (certificate: %s)", ossl,
-                         X509_verify_cert_error_string(vr));
-            else
-                snprintf(why, whylen, "%s", ossl);
-            return -1;
-        }
-        for (;;) {
-            if (atomic_load(&tl->stopping)) {
-                snprintf(why, whylen, "broker shutting down");
-                return 0;
-            }
-            uint64_t now = mono_ms();
-            if (now >= deadline) {
-                snprintf(why, whylen, "handshake timeout (%d ms)", tl->handshake_timeout_ms);
-                return 0;
-            }
-            uint64_t left = deadline - now;
-            struct pollfd p = { .fd = fd, .events = ev };
-            int pr = poll(&p, 1, left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS);
-            if (pr > 0 || (pr < 0 && errno != EINTR))
-                break;
-        }
-    }
+    long vr = SSL_get_verify_result(ssl);
+    char ossl[256];
+    if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+        snprintf(ossl, sizeof ossl, "%s", errno ? strerror(errno) : "connection closed");
+    else
+        tls_errstr(ossl, sizeof ossl);
+    if (vr != X509_V_OK)
+        snprintf(why, whylen, "%s (certificate: %s)", ossl, X509_verify_cert_error_string(vr));
+    else
+        snprintf(why, whylen, "%s", ossl);
 }
 
 /* Picks the transport once the handshake is done; fills tc. */
@@ -176,37 +114,31 @@ static const struct transport *choose(struct tls_hs *hs, SSL *ssl, struct tls_co
     return &transport_tls;
 }
 
-void tls_handshake_job(void *arg)
+void tls_hs_fail(struct tls_hs *hs, const char *why, bool count_failed)
 {
-    struct tls_hs *hs = arg;
     struct tls_listener *tl = hs->tl;
-    char why[512];
-    SSL *ssl = NULL;
-    struct tls_conn *tc = NULL;
-    peer_of(hs->fd, hs->peer, sizeof hs->peer);
-    if (atomic_load(&tl->stopping))
-        goto drop;
-
-    pthread_mutex_lock(&tl->lock);
-    SSL_CTX *ctx = tl->ctx;
-    SSL_CTX_up_ref(ctx);
-    pthread_mutex_unlock(&tl->lock);
-    ssl = SSL_new(ctx);
-    SSL_CTX_free(ctx);   /* the SSL holds its own reference */
-    tc = calloc(1, sizeof *tc);
-    if (!ssl || !tc || SSL_set_fd(ssl, hs->fd) != 1) {
-        log_warn("%s: TLS: out of memory for the handshake", hs->peer);
-        goto fail;
-    }
-    SSL_set_app_data(ssl, hs);
-    SSL_set_accept_state(ssl);
-    int r = run_accept(tl, ssl, hs->fd, why, sizeof why);
-    SSL_set_app_data(ssl, NULL);
-    if (r <= 0) {
-        if (r == 0 && !atomic_load(&tl->stopping))
-            atomic_fetch_add(&tl->st.timeouts, 1);
+    if (why)
         log_notice("%s: TLS handshake refused: %s", hs->peer, why);
-        goto fail;
+    if (count_failed)
+        atomic_fetch_add(&tl->st.failed, 1);
+    OPENSSL_cleanse(&hs->crx, sizeof hs->crx);
+    OPENSSL_cleanse(&hs->stx, sizeof hs->stx);
+    if (hs->ssl)
+        SSL_free(hs->ssl);
+    close(hs->fd);   /* also leaves the poller's epoll set */
+    free(hs);
+}
+
+/* The handshake is done: pick the transport, log the mode, hand over. */
+static void finish(struct tls_hs *hs)
+{
+    struct tls_listener *tl = hs->tl;
+    SSL *ssl = hs->ssl;
+    SSL_set_app_data(ssl, NULL);
+    struct tls_conn *tc = calloc(1, sizeof *tc);
+    if (!tc) {
+        tls_hs_fail(hs, "out of memory", true);
+        return;
     }
     tc->st = &tl->st;
     tc->identity = tls_identity_of(ssl, tl->lc);
@@ -226,7 +158,6 @@ void tls_handshake_job(void *arg)
         SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
         SSL_free(ssl);
     }
-    ssl = NULL;
     OPENSSL_cleanse(&hs->crx, sizeof hs->crx);
     OPENSSL_cleanse(&hs->stx, sizeof hs->stx);
     atomic_fetch_add(&tl->st.handshakes, 1);
@@ -234,17 +165,64 @@ void tls_handshake_job(void *arg)
     struct engine *e = tl->eng;
     const struct listener *lst = hs->lst;
     free(hs);
+    if (atomic_load(&tl->stopping)) {
+        t->close(fd, tc);   /* the engine is going away: nothing would adopt it */
+        return;
+    }
     engine_adopt(e, fd, t, tc, lst);   /* closes through t on failure */
-    return;
+}
 
-fail:
-    atomic_fetch_add(&tl->st.failed, 1);
-drop:
-    OPENSSL_cleanse(&hs->crx, sizeof hs->crx);
-    OPENSSL_cleanse(&hs->stx, sizeof hs->stx);
-    if (ssl)
-        SSL_free(ssl);
-    free(tc);
-    close(hs->fd);
-    free(hs);
+void tls_handshake_job(void *arg)
+{
+    struct tls_hs *hs = arg;
+    struct tls_listener *tl = hs->tl;
+    char why[512];
+    if (atomic_load(&tl->stopping)) {
+        tls_hs_forget(tl, hs);
+        tls_hs_fail(hs, NULL, false);
+        return;
+    }
+    if (!hs->ssl) {   /* first step */
+        pthread_mutex_lock(&tl->lock);
+        SSL_CTX *ctx = tl->ctx;
+        SSL_CTX_up_ref(ctx);
+        pthread_mutex_unlock(&tl->lock);
+        hs->ssl = SSL_new(ctx);
+        SSL_CTX_free(ctx);   /* the SSL holds its own reference */
+        if (!hs->ssl || SSL_set_fd(hs->ssl, hs->fd) != 1) {
+            tls_hs_forget(tl, hs);
+            tls_hs_fail(hs, "out of memory for the handshake", true);
+            return;
+        }
+        SSL_set_app_data(hs->ssl, hs);
+        SSL_set_accept_state(hs->ssl);
+    }
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_accept(hs->ssl);
+    if (r == 1) {
+        tls_hs_forget(tl, hs);
+        finish(hs);
+        return;
+    }
+    int e = SSL_get_error(hs->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        tls_hs_wait(tl, hs, e == SSL_ERROR_WANT_WRITE);   /* back to the poller */
+        return;
+    }
+    accept_error(hs->ssl, e, why, sizeof why);
+    tls_hs_forget(tl, hs);
+    tls_hs_fail(hs, why, true);
+}
+
+struct tls_hs *tls_hs_new(struct tls_listener *tl, int fd, const struct listener *lst)
+{
+    struct tls_hs *hs = calloc(1, sizeof *hs);
+    if (hs) {
+        hs->tl = tl;
+        hs->fd = fd;
+        hs->lst = lst;
+        peer_of(fd, hs->peer, sizeof hs->peer);
+    }
+    return hs;
 }

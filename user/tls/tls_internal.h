@@ -18,6 +18,7 @@
 
 #define TLS_SECRET_MAX 48          /* SHA-384 */
 #define TLS_HANDSHAKE_TIMEOUT_MS_DEFAULT 10000
+#define TLS_HANDSHAKES_MAX 4096    /* in flight per listener; more are refused */
 /* KeyUpdates a peer may send per connection before it is closed: a
  * legitimate client rekeys rarely (after ~2^24 records at most). */
 #define TLS_KEYUPDATE_MAX 8
@@ -93,6 +94,13 @@ struct tls_listener {
     int      handshake_timeout_ms;
     atomic_bool stopping;
     struct tls_stats_atomic st;
+    /* handshakes in flight (tls_hs_poller.c) */
+    pthread_mutex_t hs_lock;
+    struct tls_hs *hs_list;
+    size_t   n_hs, max_hs;
+    int      hs_epfd;
+    pthread_t poller;
+    bool     poller_running;
 };
 
 /* tls_ctx.c: a server SSL_CTX with moat's policy for lc, certificates
@@ -145,12 +153,39 @@ const char *ktls13_hash(uint16_t cipher_id);
  * subject). NULL when neither applies or no verified certificate. */
 char *tls_identity_of(SSL *ssl, const struct listener_conf *lc);
 
-/* tls_handshake.c: the worker job, and the keylog callback that keeps
- * the TLS 1.3 application traffic secrets of a handshake in progress. */
+/* A handshake in progress: owned by the poller while waiting for its
+ * socket, by one worker while a step runs. */
+enum tls_hs_state { HS_WAITING, HS_RUNNING };
+struct tls_hs {
+    struct tls_listener *tl;
+    const struct listener *lst;
+    int fd;
+    SSL *ssl;                       /* created by the first step */
+    uint64_t deadline_ms;           /* CLOCK_MONOTONIC */
+    enum tls_hs_state state;        /* under tl->hs_lock */
+    struct tls_hs *prev, *next;     /* tl's in-flight list */
+    struct tls13_secret crx, stx;   /* from the keylog callback (kTLS only) */
+    char peer[64];
+};
+
+/* tls_handshake.c: one handshake step (a worker job), and the keylog
+ * callback that keeps the TLS 1.3 application traffic secrets. */
 void tls_keylog_cb(const SSL *ssl, const char *line);
 void tls_handshake_job(void *arg);
-struct tls_hs;
 struct tls_hs *tls_hs_new(struct tls_listener *tl, int fd, const struct listener *lst);
+/* Logs (why non-NULL) and counts a refused handshake, frees hs, closes. */
+void tls_hs_fail(struct tls_hs *hs, const char *why, bool count_failed);
+
+/* tls_hs_poller.c: the thread that holds waiting handshakes in an epoll
+ * set, submits ready ones to the workers and expires them. */
+int  tls_hs_poller_start(struct tls_listener *tl, char *err, size_t errlen);
+void tls_hs_poller_stop(struct tls_listener *tl);   /* joins; fails the waiting */
+/* Registers a new handshake (engine thread). -1: refused (caller closes). */
+int  tls_hs_start(struct tls_listener *tl, struct tls_hs *hs);
+/* A step wants to read (or write): back into the epoll set. */
+void tls_hs_wait(struct tls_listener *tl, struct tls_hs *hs, bool want_write);
+/* Takes hs out of the in-flight list and the epoll set (it finished). */
+void tls_hs_forget(struct tls_listener *tl, struct tls_hs *hs);
 
 /* tls_recheck.c: keeps the verified client certificate and chain of a
  * finished handshake in tc (only when a CA is configured). */

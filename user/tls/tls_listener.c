@@ -24,6 +24,7 @@ struct tls_listener *tls_listener_new(struct engine *e, const struct listener_co
     tl->eng = e;
     tl->lc = lc;
     tl->handshake_timeout_ms = TLS_HANDSHAKE_TIMEOUT_MS_DEFAULT;
+    tl->hs_epfd = -1;
     atomic_init(&tl->stopping, false);
     pthread_mutex_init(&tl->lock, NULL);
     tls_tickets_init(tl);
@@ -55,16 +56,22 @@ struct tls_listener *tls_listener_new(struct engine *e, const struct listener_co
     tls_sni_attach(tl, tl->ctx);
     tls_tickets_attach(tl, tl->ctx);
     /* Threads inherit the creator's signal mask; the engine blocks its
-     * signals (for signalfd) only later, so a worker created now would
-     * take SIGHUP/SIGTERM and die of it. Block all for the creation. */
+     * signals (for signalfd) only later, so a thread created now would
+     * take SIGHUP/SIGTERM and die of it. Block all for the creation.
+     * The handshake pool is the listener's own (one thread per core), so
+     * its lifetime is ours: the poller submits to it until it is joined
+     * in tls_listener_free, whatever the engine frees first. */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    tl->workers = engine_workers(e);
+    tl->workers = workers_new(0, 0);
+    int pr = tl->workers ? tls_hs_poller_start(tl, err, errlen) : -1;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!tl->workers) {
         snprintf(err, errlen, "%s:%d: listener %u: cannot start handshake workers",
                  lc->file ? lc->file : "?", lc->line, lc->port);
+    }
+    if (pr < 0) {
         tls_listener_free(tl);
         return NULL;
     }
@@ -74,11 +81,11 @@ struct tls_listener *tls_listener_new(struct engine *e, const struct listener_co
 void tls_listener_accept(struct tls_listener *tl, int fd, const struct listener *lst)
 {
     struct tls_hs *hs = tls_hs_new(tl, fd, lst);
-    if (!hs || workers_submit(tl->workers, tls_handshake_job, hs) < 0) {
-        /* Backlog full: refusing is better than queueing without bound. */
+    if (!hs || tls_hs_start(tl, hs) < 0) {
+        /* Too many in flight: refusing is better than queueing without bound. */
         atomic_fetch_add(&tl->st.refused_busy, 1);
-        log_warn("listener %u: TLS handshake backlog full; connection refused",
-                 tl->lc->port);
+        log_warn("listener %u: %s: TLS handshakes in flight at the limit (%d); refused",
+                 tl->lc->port, hs ? hs->peer : "?", TLS_HANDSHAKES_MAX);
         free(hs);
         close(fd);
     }
@@ -114,6 +121,9 @@ void tls_listener_free(struct tls_listener *tl)
 {
     if (!tl)
         return;
+    /* The poller first (it submits to the pool), then the pool. */
+    tls_hs_poller_stop(tl);
+    workers_free(tl->workers);
     tls_sni_free(tl);
     SSL_CTX_free(tl->ctx);
     tls_tickets_free(tl);

@@ -134,8 +134,13 @@ static ssize_t ktls_read(int fd, void *ctx, void *buf, size_t len)
         uint8_t *dst = bounce ? tc->carry : buf;
         uint8_t type;
         ssize_t n = recv_rec(fd, dst, bounce ? sizeof tc->carry : len, &type);
-        if (n <= 0)
-            return n;   /* EOF, or errno (EBADMSG: record failed to decrypt) */
+        if (n <= 0) {
+            /* EBADMSG: a record failed to decrypt; the kernel's TLS state
+             * is broken, so no close_notify goes out afterwards. */
+            if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+                tc->fatal = true;
+            return n;
+        }
         if (type == REC_APPDATA) {
             if (!bounce)
                 return n;
