@@ -41,7 +41,7 @@ BPF_SKELS := $(patsubst bpf/%.bpf.c,$(B)/%.skel.h,$(BPF_SRCS))
 TOOLLIB_SRCS := $(wildcard tools/lib/*.c)
 TOOLLIB_OBJS := $(patsubst %.c,$(B)/%.o,$(TOOLLIB_SRCS))
 
-.PHONY: all run test unit integration valgrind fuzz fuzz-build deps clean bench bench-smoke
+.PHONY: all run test unit integration valgrind vm-test fuzz fuzz-build deps clean bench bench-smoke
 all: $(B)/moatd $(TOOL_BINS) $(UNIT_BINS)
 
 deps:
@@ -96,6 +96,7 @@ unit: $(UNIT_BINS)
 
 integration: all
 	@tests/integration/run.sh $(B)
+	@tests/integration/tls/run.sh $(B)
 	@if [ "$$(id -u)" = 0 ]; then tests/integration/xdp/run.sh $(B); \
 	 else echo "xdp datapath tests skipped: they need root (network namespaces, XDP)"; fi
 
@@ -107,6 +108,10 @@ test: deps-stamp
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+
+# kTLS proof: Debian's stock kernels under qemu (this host's kernel has no kTLS).
+vm-test: all
+	@tests/vm/run.sh $(B)
 
 bench: all
 	tests/bench/run.sh $(B) full

@@ -263,6 +263,7 @@ static void init_defaults(struct moat_config *c, struct cfg_parser *p, char *err
     det_rules_default(c->detect);
     c->moat_block_ttl_max = 86400;
     c->moat_allow_loopback = true;
+    c->moat_tls_handshake_timeout = 10;
 
     memset(p, 0, sizeof *p);
     p->cfg = c;

@@ -40,7 +40,13 @@ struct listener_conf {
     char    *auto_id_prefix;    /* NULL: inherit global */
     bool     is_default;        /* mosquitto's default listener (port/bind_address
                                    or listener keys before the first 'listener') */
+    /* moat's SNI: more certificate/key pairs, chosen by server name */
+    struct sni_conf { char *name, *certfile, *keyfile; } *sni;
+    size_t   n_sni;
+    bool     sni_strict;        /* a name with no match is refused, not given the default */
 };
+
+enum cfg_tls_ktls { CFG_TLS_KTLS_AUTO = 0, CFG_TLS_KTLS_TX, CFG_TLS_KTLS_OFF };
 
 /* Same values as enum xdp_mode in xdp/xdp_filter.h (a cast converts). */
 enum cfg_xdp_mode { CFG_XDP_MODE_AUTO = 0, CFG_XDP_MODE_NATIVE = 1, CFG_XDP_MODE_GENERIC = 2 };
@@ -116,6 +122,8 @@ struct moat_config {
     bool     moat_allow_loopback;    /* loopback never blocked; default true */
     bool     moat_acl_deny_disconnect; /* denied PUBLISH closes the connection; default false */
     char    *moat_block_state_file;  /* permanent blocks across reboots; default /var/lib/moat/blocks */
+    uint32_t moat_tls_handshake_timeout; /* seconds; default 10 */
+    enum cfg_tls_ktls moat_tls_ktls; /* auto: kernel TLS where offered */
     struct moat_allow_conf { uint8_t family, prefixlen, addr[16]; } *allow;
     size_t   n_allow;
 

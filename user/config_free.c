@@ -18,6 +18,12 @@ void cfg_listener_free(struct listener_conf *l)
     free(l->password_file);
     free(l->acl_file);
     free(l->auto_id_prefix);
+    for (size_t i = 0; i < l->n_sni; i++) {
+        free(l->sni[i].name);
+        free(l->sni[i].certfile);
+        free(l->sni[i].keyfile);
+    }
+    free(l->sni);
     memset(l, 0, sizeof *l);
 }
 

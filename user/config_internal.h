@@ -124,6 +124,8 @@ int cfg_key_xdp_on_exit(struct cfg_parser *p, const struct cfg_key *k, int argc,
 int cfg_key_xdp_block_mode(struct cfg_parser *p, const struct cfg_key *k, int argc, char **argv);
 int cfg_key_moat_detect(struct cfg_parser *p, const struct cfg_key *k, int argc, char **argv);
 int cfg_key_moat_allow(struct cfg_parser *p, const struct cfg_key *k, int argc, char **argv);
+int cfg_key_moat_sni_cert(struct cfg_parser *p, const struct cfg_key *k, int argc, char **argv);
+int cfg_key_moat_tls_ktls(struct cfg_parser *p, const struct cfg_key *k, int argc, char **argv);
 
 /* config.c: parse one buffer as file `name` at include level p->level. */
 int cfg_parse_buffer(struct cfg_parser *p, const char *name, const char *buf, size_t len);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 struct listener_conf *cfg_cur_listener(struct cfg_parser *p, const char *key)
@@ -502,5 +503,44 @@ int cfg_key_moat_allow(struct cfg_parser *p, const struct cfg_key *k, int argc, 
         memcpy(na[c->n_allow].addr, cidr.addr, 16);
         c->n_allow++;
     }
+    return 0;
+}
+
+int cfg_key_moat_sni_cert(struct cfg_parser *p, const struct cfg_key *k, int argc, char **argv)
+{
+    struct listener_conf *l = cfg_cur_listener(p, k->name);
+    if (!l)
+        return -1;
+    /* The name's syntax (DNS name or *.wildcard) is checked with the
+     * certificates when the listener starts. */
+    for (size_t i = 0; i < l->n_sni; i++)
+        if (!strcasecmp(l->sni[i].name, argv[0]))
+            return cfg_error(p, k->name, "server name '%s' given twice for this listener", argv[0]);
+    if (l->n_sni >= 256)
+        return cfg_error(p, k->name, "more than 256 server names on one listener");
+    struct sni_conf *n = realloc(l->sni, (l->n_sni + 1) * sizeof *n);
+    if (!n)
+        return cfg_error(p, k->name, "out of memory");
+    l->sni = n;
+    struct sni_conf *x = &n[l->n_sni];
+    x->name = strdup(argv[0]);
+    x->certfile = strdup(argv[1]);
+    x->keyfile = strdup(argv[2]);
+    l->n_sni++;
+    if (!x->name || !x->certfile || !x->keyfile)
+        return cfg_error(p, k->name, "out of memory");
+    return 0;
+}
+
+int cfg_key_moat_tls_ktls(struct cfg_parser *p, const struct cfg_key *k, int argc, char **argv)
+{
+    if (!strcmp(argv[0], "auto"))
+        p->cfg->moat_tls_ktls = CFG_TLS_KTLS_AUTO;
+    else if (!strcmp(argv[0], "tx"))
+        p->cfg->moat_tls_ktls = CFG_TLS_KTLS_TX;
+    else if (!strcmp(argv[0], "off"))
+        p->cfg->moat_tls_ktls = CFG_TLS_KTLS_OFF;
+    else
+        return cfg_error(p, k->name, "'%s' is not auto, tx or off", argv[0]);
     return 0;
 }

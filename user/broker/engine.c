@@ -255,6 +255,16 @@ int engine_reload(struct engine *e, char *err, size_t errlen)
     for (size_t i = 0; i < e->n_listeners; i++)
         if (e->listeners[i].tls && tls_listener_reload(e->listeners[i].tls, err, errlen) < 0)
             return -1;
+    /* Client certificates revoked or expired since their handshake. */
+    for (struct conn *c = e->conns, *nx; c; c = nx) {
+        nx = c->next;
+        char why[256] = "";
+        if (c->lst && c->lst->tls && tls_conn_recheck(c->lst->tls, c->t, c->tctx, why, sizeof why) == 0) {
+            char msg[320];
+            snprintf(msg, sizeof msg, "client certificate no longer valid after reload: %s", why);
+            conn_close(c, true, msg);
+        }
+    }
     return 0;
 }
 
@@ -269,6 +279,9 @@ void engine_free(struct engine *e)
 {
     if (!e)
         return;
+    /* Handshakes in flight give up at once rather than time out. */
+    for (size_t i = 0; i < e->n_listeners; i++)
+        tls_listener_stop(e->listeners[i].tls);
     /* Workers first: their last results are posted, and run here, before
      * the connections they create are closed below. */
     workers_free(e->workers);

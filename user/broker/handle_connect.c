@@ -27,6 +27,7 @@
 #include "net/listener.h"
 #include "policy/denylist.h"
 #include "policy/detect.h"
+#include "tls/tls.h"
 #include "util/hash.h"
 #include "util/log.h"
 
@@ -44,6 +45,7 @@ struct pending_connect {
     uint8_t *password;
     size_t password_len;
     struct msg *will;
+    bool cert_auth;                     /* username is the certificate's identity */
     bool clean;
     uint16_t keepalive;
     uint8_t level;
@@ -112,6 +114,7 @@ static void apply(struct conn *c, struct pending_connect *pc)
     free(s->username);
     s->username = pc->username;
     pc->username = NULL;
+    s->cert_auth = pc->cert_auth;
     auth_bind_session(s, c->lst);
     if (pc->will && !auth_may_publish(s, msg_topic(pc->will), pc->will->topic_len)) {
         /* A Will the client may not publish is refused up front. */
@@ -262,6 +265,25 @@ int handle_connect(struct conn *c, const struct mqtt_packet *p)
         }
     }
 
+    /* use_identity_as_username / use_subject_as_username: the verified
+     * certificate names the user; the CONNECT's username and password are
+     * not used (mosquitto's rule). */
+    if (lc && (lc->use_identity_as_username || lc->use_subject_as_username)) {
+        const char *ident = tls_conn_identity(c->t, c->tctx);
+        if (!ident) {
+            auth_failed(c, pc);
+            pending_free(pc);
+            return refuse(c, MQTT_CONNACK_NOT_AUTHORIZED, "no client certificate identity");
+        }
+        free(pc->username);
+        if (!(pc->username = strdup(ident))) {
+            pending_free(pc);
+            return refuse(c, MQTT_CONNACK_UNAVAILABLE, "out of memory");
+        }
+        pc->cert_auth = true;
+        apply(c, pc);
+        return 0;
+    }
     bool anon = a ? a->allow_anonymous : config_listener_allow_anonymous(cfg, lc);
     if (!pc->username) {
         if (!anon) {

@@ -6,6 +6,8 @@
 #include "broker/engine.h"
 #include "broker/msg.h"
 #include "config.h"
+#include "net/listener.h"
+#include "tls/tls.h"
 #include "store/store.h"
 #include "mqtt/retain.h"
 #include "mqtt/topic_tree.h"
@@ -62,6 +64,29 @@ void sys_publish(struct engine *e)
     pub(e, "$SYS/broker/moat/connect_timeouts", "%llu", st->connect_timeouts);
     pub(e, "$SYS/broker/moat/keepalive_timeouts", "%llu", st->keepalive_timeouts);
     pub(e, "$SYS/broker/moat/queue_overflow", "%llu", st->queue_overflow);
+    struct tls_stats ts = { 0 };
+    bool any_tls = false;
+    for (size_t i = 0; i < e->n_listeners; i++) {
+        if (!e->listeners[i].tls)
+            continue;
+        struct tls_stats one;
+        tls_listener_stats(e->listeners[i].tls, &one);
+        ts.handshakes += one.handshakes;
+        ts.resumed += one.resumed;
+        ts.failed += one.failed;
+        ts.mode_ktls += one.mode_ktls;
+        ts.mode_mixed += one.mode_mixed;
+        ts.mode_user += one.mode_user;
+        any_tls = true;
+    }
+    if (any_tls) {
+        pub(e, "$SYS/broker/tls/handshakes", "%llu", ts.handshakes);
+        pub(e, "$SYS/broker/tls/resumed", "%llu", ts.resumed);
+        pub(e, "$SYS/broker/tls/failed", "%llu", ts.failed);
+        pub(e, "$SYS/broker/tls/connections/ktls", "%llu", ts.mode_ktls);
+        pub(e, "$SYS/broker/tls/connections/ktls_tx", "%llu", ts.mode_mixed);
+        pub(e, "$SYS/broker/tls/connections/userspace", "%llu", ts.mode_user);
+    }
     if (e->store) {
         const struct store_counters *sc = store_counters(e->store);
         pub(e, "$SYS/broker/store/commits", "%llu", sc->commits);

@@ -1,6 +1,7 @@
 #include "core/workers.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -56,14 +57,21 @@ struct workers *workers_new(unsigned n, size_t max_queued)
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cv, NULL);
     w->max_queued = max_queued ? max_queued : 4096;
+    /* Signals belong to the engine thread (signalfd): workers must never
+     * take SIGHUP/SIGTERM, whenever they are created. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     for (unsigned i = 0; i < n; i++) {
         if (pthread_create(&w->th[i], NULL, worker_main, w) != 0) {
             w->n = i;
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
             workers_free(w);
             return NULL;
         }
         w->n = i + 1;
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return w;
 }
 

@@ -13,6 +13,7 @@
 #include "broker/session.h"
 #include "ctl/control.h"
 #include "policy/detect.h"
+#include "tls/tls.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 #include "version.h"
@@ -71,8 +72,14 @@ static char *cmd_clients(struct engine *e, char *args)
     for (struct conn *c = e->conns; c; c = c->next) {
         char peer[64];
         peer_str(&c->peer, peer, sizeof peer);
+        const char *mode = tls_conn_mode(c->t, c->tctx);
         sb_printf(&b, "%s{\"peer\":\"%s\",\"transport\":\"%s\",\"state\":\"%s\"", first ? "" : ",",
-                  peer, c->t->name, c->state == CONN_ACTIVE ? "connected" : "connecting");
+                  peer, mode ? mode : c->t->name, c->state == CONN_ACTIVE ? "connected" : "connecting");
+        const char *ident = tls_conn_identity(c->t, c->tctx);
+        if (ident) {
+            sb_append(&b, ",\"certificate\":", 15);
+            sb_json_str(&b, ident, strlen(ident));
+        }
         first = false;
         if (c->s) {
             struct session *s = c->s;

@@ -119,8 +119,10 @@ void tls_hs_fail(struct tls_hs *hs, const char *why, bool count_failed)
     struct tls_listener *tl = hs->tl;
     if (why)
         log_notice("%s: TLS handshake refused: %s", hs->peer, why);
-    if (count_failed)
+    if (count_failed) {
         atomic_fetch_add(&tl->st.failed, 1);
+        engine_tls_failed(tl->eng, hs->fd);   /* the detector counts it per source */
+    }
     OPENSSL_cleanse(&hs->crx, sizeof hs->crx);
     OPENSSL_cleanse(&hs->stx, sizeof hs->stx);
     if (hs->ssl)

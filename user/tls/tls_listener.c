@@ -23,7 +23,9 @@ struct tls_listener *tls_listener_new(struct engine *e, const struct listener_co
     }
     tl->eng = e;
     tl->lc = lc;
-    tl->handshake_timeout_ms = TLS_HANDSHAKE_TIMEOUT_MS_DEFAULT;
+    tl->handshake_timeout_ms = e->cfg->moat_tls_handshake_timeout
+                             ? e->cfg->moat_tls_handshake_timeout * 1000u
+                             : TLS_HANDSHAKE_TIMEOUT_MS_DEFAULT;
     tl->hs_epfd = -1;
     atomic_init(&tl->stopping, false);
     pthread_mutex_init(&tl->lock, NULL);
@@ -36,16 +38,19 @@ struct tls_listener *tls_listener_new(struct engine *e, const struct listener_co
     else
         log_notice("listener %u: TLS; kernel offers no kTLS (%s): userspace TLS", lc->port,
                    why);
-    /* Operator/test override until a config key exists (docs/tls.md):
-     * "off" keeps every connection in userspace, "tx" leaves TLS 1.3
-     * receive in userspace (the mixed mode). */
+    /* moat_tls_ktls: "off" keeps every connection in userspace, "tx"
+     * leaves TLS 1.3 receive in userspace (the mixed mode). The
+     * environment variable MOAT_TLS_KTLS overrides it, for the VM tests. */
     const char *kmode = getenv("MOAT_TLS_KTLS");
+    if (!kmode)
+        kmode = e->cfg->moat_tls_ktls == CFG_TLS_KTLS_OFF ? "off"
+              : e->cfg->moat_tls_ktls == CFG_TLS_KTLS_TX ? "tx" : NULL;
     if (tl->ktls && kmode && strcmp(kmode, "off") == 0) {
         tl->ktls = false;
-        log_notice("listener %u: MOAT_TLS_KTLS=off: userspace TLS only", lc->port);
+        log_notice("listener %u: kTLS off (moat_tls_ktls): userspace TLS only", lc->port);
     } else if (tl->ktls && kmode && strcmp(kmode, "tx") == 0) {
         tl->ktls_rx13 = false;
-        log_notice("listener %u: MOAT_TLS_KTLS=tx: TLS 1.3 receive stays in userspace",
+        log_notice("listener %u: kTLS tx (moat_tls_ktls): TLS 1.3 receive stays in userspace",
                    lc->port);
     }
     tl->ctx = tls_ctx_build(lc, tl->ktls, NULL, NULL, err, errlen);
@@ -53,6 +58,13 @@ struct tls_listener *tls_listener_new(struct engine *e, const struct listener_co
         tls_listener_free(tl);
         return NULL;
     }
+    for (size_t i = 0; i < lc->n_sni; i++)
+        if (tls_listener_add_sni(tl, lc->sni[i].name, lc->sni[i].certfile, lc->sni[i].keyfile,
+                                 err, errlen) < 0) {
+            tls_listener_free(tl);
+            return NULL;
+        }
+    tls_listener_sni_strict(tl, lc->sni_strict);
     tls_sni_attach(tl, tl->ctx);
     tls_tickets_attach(tl, tl->ctx);
     /* Threads inherit the creator's signal mask; the engine blocks its

@@ -44,7 +44,7 @@ for _ in $(seq 20); do
     BASE=$(( (BASE - 20000 + 10) % 12000 + 20000 ))
 done
 P_PLAIN=$BASE; P_TLS=$((BASE + 1)); P_CERT=$((BASE + 2)); P_TLS13=$((BASE + 3))
-P_OPT=$((BASE + 4)); P_CIPH=$((BASE + 5))
+P_OPT=$((BASE + 4)); P_CIPH=$((BASE + 5)); P_SNI=$((BASE + 6)); P_SNIS=$((BASE + 7))
 
 # --- PKI: a CA, a server certificate, client certificates (good, revoked,
 # expired, from another CA), a CRL. ------------------------------------------
@@ -91,7 +91,9 @@ newcert() {   # name cn ext [extra ca args]
 newcert server localhost srv
 newcert rsa-dummy x usr   # keeps serials distinct from the server's
 newcert alice alice usr
+newcert carol carol usr
 newcert mallory mallory usr
+newcert sni2 sni.moat.test srv
 newcert old old usr -startdate 20200101000000Z -enddate 20200102000000Z
 q openssl ca -config ca.cnf -revoke mallory.crt
 q openssl ca -config ca.cnf -gencrl -out crl.pem
@@ -103,6 +105,7 @@ cat > moat.conf <<EOF
 per_listener_settings false
 allow_anonymous true
 control_socket $W/moatd.sock
+moat_detect tls_failure 3 60s block_ip 60s
 listener $P_PLAIN 127.0.0.1
 
 listener $P_TLS 127.0.0.1
@@ -132,6 +135,17 @@ certfile $W/server.crt
 keyfile $W/server.key
 ciphers ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-GCM-SHA384:AES128-SHA
 ciphers_tls1.3 TLS_AES_128_CCM_SHA256:TLS_CHACHA20_POLY1305_SHA256
+
+listener $P_SNI 127.0.0.1
+certfile $W/server.crt
+keyfile $W/server.key
+moat_sni_cert sni.moat.test $W/sni2.crt $W/sni2.key
+
+listener $P_SNIS 127.0.0.1
+certfile $W/server.crt
+keyfile $W/server.key
+moat_sni_cert sni.moat.test $W/sni2.crt $W/sni2.key
+moat_sni_strict true
 EOF
 
 "$MOATD" -c moat.conf > moatd.log 2>&1 &
@@ -270,6 +284,35 @@ check "wrong server CA refused by the client" eval '! timeout 10 mosquitto_pub -
 check "optional client cert: no cert accepted" pub $P_OPT
 check "optional client cert: valid cert accepted" pub $P_OPT --cert alice.crt --key alice.key
 check "optional client cert: revoked-CA-less bad cert refused" eval '! pub $P_OPT --cert eve.crt --key eve.key'
+
+# use_identity_as_username: the certificate's CN is the MQTT username.
+check "use_identity_as_username: CONNECT gets the certificate's CN as username" \
+    log_wait "connected (protocol 3.1.1.*user alice)"
+# SNI from the configuration: the name picks the certificate.
+sni_cn() {   # port servername -> subject CN presented
+    echo | timeout 10 openssl s_client -connect 127.0.0.1:$1 -servername "$2" 2>/dev/null |
+        sed -n 's/^subject=.*CN *= *\([^,/]*\).*/\1/p' | head -1
+}
+check "moat_sni_cert: server name sni.moat.test gets its own certificate" \
+    eval '[ "$(sni_cn $P_SNI sni.moat.test)" = sni.moat.test ]'
+check "SNI: another name gets the default certificate" eval '[ "$(sni_cn $P_SNI other.test)" = localhost ]'
+check "moat_sni_strict: an unknown name is refused" eval '! hs $P_SNIS -servername nobody.test'
+check "moat_sni_strict: the known name is accepted" hs $P_SNIS -servername sni.moat.test
+# Failed handshakes feed the detector (loopback is allowlisted: logged only).
+check "failed TLS handshakes counted by the detector (kind tls_failure)" \
+    log_wait "detect: kind=tls_failure source=127.0.0.1.*(allowlisted)"
+# A live connection whose certificate is revoked is closed on reload.
+timeout 30 mosquitto_sub -h localhost -p $P_CERT --cafile ca.crt --cert carol.crt --key carol.key \
+    -i carol-live -t 'never/#' > carol.out 2>&1 &
+CAROL=$!
+PIDS="$PIDS $CAROL"
+log_wait "client 'carol-live'.*connected" || true
+q openssl ca -config ca.cnf -revoke carol.crt
+q openssl ca -config ca.cnf -gencrl -out crl.pem
+kill -HUP $MPID
+check "reload: connection with a now-revoked client certificate closed" \
+    log_wait "carol-live.*client certificate no longer valid after reload"
+kill $CAROL 2>/dev/null
 
 # --- sslscan (Debian), when installed -----------------------------------------------
 if command -v sslscan >/dev/null; then
