@@ -44,6 +44,7 @@ struct listener_conf {
     struct sni_conf { char *name, *certfile, *keyfile; } *sni;
     size_t   n_sni;
     bool     sni_strict;        /* a name with no match is refused, not given the default */
+    bool     dev_certificate;   /* no certfile: a throwaway development certificate */
 };
 
 enum cfg_tls_ktls { CFG_TLS_KTLS_AUTO = 0, CFG_TLS_KTLS_TX, CFG_TLS_KTLS_OFF };
@@ -123,6 +124,7 @@ struct moat_config {
     bool     moat_acl_deny_disconnect; /* denied PUBLISH closes the connection; default false */
     char    *moat_block_state_file;  /* permanent blocks across reboots; default /var/lib/moat/blocks */
     uint32_t moat_tls_handshake_timeout; /* seconds; default 10 */
+    char    *moat_state_dir;         /* moatd's own files; default /var/lib/moat */
     enum cfg_tls_ktls moat_tls_ktls; /* auto: kernel TLS where offered */
     struct moat_allow_conf { uint8_t family, prefixlen, addr[16]; } *allow;
     size_t   n_allow;

@@ -61,4 +61,10 @@ const char config_default_text[] =
     "xdp_syn_rate 100\n"
     "xdp_syn_burst 200\n"
     "xdp_ipv6_prefix 64\n"
-    "xdp_block_mode ports\n";
+    "xdp_block_mode ports\n"
+    "\n"
+    "# TLS on the loopback interface with a throwaway development certificate,\n"
+    "# made at first start under moat_state_dir/dev-tls; clients trust its\n"
+    "# ca.crt. For production: certfile, keyfile (and cafile) instead.\n"
+    "listener 8883 127.0.0.1\n"
+    "moat_dev_certificate true\n";

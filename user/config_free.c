@@ -55,5 +55,6 @@ void config_free(struct moat_config *cfg)
     free(cfg->control_socket);
     free(cfg->allow);
     free(cfg->moat_block_state_file);
+    free(cfg->moat_state_dir);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -57,6 +57,8 @@ static const struct cfg_key keys[] = {
     { "moat_sni_cert", SC_LISTENER, KT_CUSTOM, 3, 3, NOG, NOL, 0, 0, cfg_key_moat_sni_cert,
       "NAME CERTFILE KEYFILE", "none",
       "Repeatable; a further certificate/key pair this listener presents to clients asking for server name NAME (SNI); others get certfile/keyfile." },
+    { "moat_dev_certificate", SC_LISTENER, KT_BOOL, 1, 1, NOG, L(dev_certificate), 0, 0, NULL,
+      "true|false", "false", "Without certfile/keyfile: TLS with a throwaway development CA and certificate made under moat_state_dir/dev-tls (not for production)." },
     { "moat_sni_strict", SC_LISTENER, KT_BOOL, 1, 1, NOG, L(sni_strict), 0, 0, NULL,
       "true|false", "false", "Refuse a handshake whose server name matches no moat_sni_cert, instead of presenting certfile." },
     /* --- security: global, or per listener with per_listener_settings --- */
@@ -149,6 +151,8 @@ static const struct cfg_key keys[] = {
       "SECONDS", "10", "A TLS handshake that has not finished within this time is dropped." },
     { "moat_tls_ktls", SC_GLOBAL, KT_CUSTOM, 1, 1, G(moat_tls_ktls), NOL, 0, 0, cfg_key_moat_tls_ktls,
       "auto|tx|off", "auto", "Kernel TLS: both directions where the kernel offers it (auto), transmit only (tx), or userspace TLS only (off)." },
+    { "moat_state_dir", SC_GLOBAL, KT_STRING, 1, 1, G(moat_state_dir), NOL, 0, 0, NULL,
+      "DIR", "/var/lib/moat", "moatd's own files (development certificates); ~/.local/state/moat when not writable." },
     { "moat_block_state_file", SC_GLOBAL, KT_STRING, 1, 1, G(moat_block_state_file), NOL, 0, 0, NULL,
       "PATH", "/var/lib/moat/blocks", "Where permanent source blocks are kept so they survive a reboot (bpffs does not)." },
     { "moat_acl_deny_disconnect", SC_GLOBAL, KT_BOOL, 1, 1, G(moat_acl_deny_disconnect), NOL, 0, 0, NULL,

@@ -6,6 +6,7 @@
 
 #include "broker/engine.h"
 #include "config.h"
+#include "tls/tls.h"
 #include "util/log.h"
 #include "version.h"
 
@@ -49,6 +50,11 @@ int main(int argc, char **argv)
                  : config_load_default(&cfg, err, sizeof err);
     if (r < 0) {
         fprintf(stderr, "moatd: %s\n", err);
+        return 1;
+    }
+    if (!test_only && tls_devcert_prepare(&cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "moatd: %s\n", err);
+        config_free(&cfg);
         return 1;
     }
     if (test_only) {

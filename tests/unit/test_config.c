@@ -84,10 +84,15 @@ static void test_embedded_default(void **state)
     assert_int_equal(config_load_default(&f->cfg, f->err, sizeof f->err), 0);
     struct moat_config *c = &f->cfg;
     assert_string_equal(c->source, "(embedded default)");
-    assert_int_equal(c->n_listeners, 1);
+    assert_int_equal(c->n_listeners, 2);
     assert_int_equal(c->listeners[0].port, 1883);
     assert_string_equal(c->listeners[0].bind_address, "127.0.0.1");
     assert_false(c->listeners[0].tls);
+    /* TLS on loopback with a development certificate made at start */
+    assert_int_equal(c->listeners[1].port, 8883);
+    assert_string_equal(c->listeners[1].bind_address, "127.0.0.1");
+    assert_true(c->listeners[1].dev_certificate);
+    assert_null(c->listeners[1].certfile);
     assert_false(c->local_only);
     assert_true(c->allow_anonymous);
     assert_true(config_listener_allow_anonymous(c, &c->listeners[0]));

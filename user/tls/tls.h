@@ -77,4 +77,10 @@ int  tls_conn_recheck(struct tls_listener *tl, const struct transport *t, void *
  * t is not a TLS transport. */
 const char *tls_conn_mode(const struct transport *t, void *tctx);
 
+/* For listeners with moat_dev_certificate and no certfile: creates (once)
+ * a throwaway CA and server certificate under moat_state_dir/dev-tls and
+ * points certfile/keyfile at them. Before the engine starts. 0 or -1/err. */
+struct moat_config;
+int tls_devcert_prepare(struct moat_config *cfg, char *err, size_t errlen);
+
 #endif
