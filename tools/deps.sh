@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
 libssl-dev openssl libnl-3-dev libnl-route-3-dev libcmocka-dev liblmdb-dev lmdb-utils libargon2-dev \
 mosquitto mosquitto-clients python3 python3-paho-mqtt iproute2 valgrind libclang-rt-14-dev \
-socat netcat-openbsd ethtool sslscan qemu-system-x86 busybox-static cpio xz-utils zstd"
+socat netcat-openbsd ethtool gnuplot-nox nftables sslscan qemu-system-x86 busybox-static cpio xz-utils zstd"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -34,12 +34,14 @@ struct peer {
     /* publisher */
     uint64_t sent;
     uint64_t delivered;       /* unique receptions of this publisher's messages, all subscribers */
+    uint64_t min_got;         /* fan-out: receptions by its slowest subscriber (cached) */
     uint32_t inflight;
     uint16_t next_pid;
     uint64_t *await_ack;      /* QoS 1: PUBACK; QoS 2: PUBREC (bitmaps by pid) */
     uint64_t *await_comp;     /* QoS 2: PUBCOMP */
     /* subscriber */
     struct seqtrack *streams; /* fan-out: one per publisher; pair: one */
+    uint64_t *got;            /* fan-out: unique receptions per publisher */
 };
 
 struct ps {
@@ -188,8 +190,11 @@ static int on_publish(struct ps *s, struct peer *p, const struct mqtt_publish *m
         return 0;
     }
     st = s->fanout ? &p->streams[pub] : &p->streams[0];
-    if (seqtrack_add(st, seq, &s->sc))
+    if (seqtrack_add(st, seq, &s->sc)) {
         s->peers[pub].delivered++;
+        if (s->fanout)
+            p->got[pub]++;
+    }
     hist_add(&s->lat, now >= ts ? now - ts : 0);
     return 0;
 }
@@ -276,13 +281,26 @@ static int on_packet(void *arg, struct bconn *c, const struct mqtt_packet *pk)
 
 /* The QoS 1/2 ack window and the end-to-end window (--window) both allow
  * one more message from p. */
-static bool window_open(const struct ps *s, const struct peer *p)
+static bool window_open(const struct ps *s, struct peer *p)
 {
-    uint64_t fan = s->fanout ? s->S : 1;
-
     if (s->o->qos > 0 && p->inflight >= s->o->inflight)
         return false;
-    return s->o->window == 0 || p->sent * fan - p->delivered < (uint64_t)s->o->window * fan;
+    if (s->o->window == 0)
+        return true;
+    if (!s->fanout)
+        return p->sent - p->delivered < (uint64_t)s->o->window;
+    /* Fan-out: at most --window ahead of the slowest subscriber, so no
+     * subscriber's broker queue holds more than that. The minimum is
+     * recomputed only when the cached one says the window is closed. */
+    if (p->sent - p->min_got < (uint64_t)s->o->window)
+        return true;
+    uint32_t idx = (uint32_t)(p - s->peers);
+    uint64_t m = UINT64_MAX;
+    for (uint32_t i = s->P; i < s->n; i++)
+        if (s->peers[i].got && s->peers[i].got[idx] < m)
+            m = s->peers[i].got[idx];
+    p->min_got = m == UINT64_MAX ? 0 : m;
+    return p->sent - p->min_got < (uint64_t)s->o->window;
 }
 
 
@@ -430,7 +448,8 @@ static int ps_init(struct ps *s, struct bench_ctx *bc)
         }
         if (!pub) {
             p->streams = calloc(s->fanout ? s->P : 1, sizeof(struct seqtrack));
-            if (!p->streams)
+            p->got = calloc(s->fanout ? s->P : 1, sizeof(uint64_t));
+            if (!p->streams || !p->got)
                 return bench_fail(bc, "out of memory for sequence trackers");
         }
     }
@@ -448,6 +467,7 @@ static void ps_free(struct ps *s)
         free(s->peers[i].await_ack);
         free(s->peers[i].await_comp);
         free(s->peers[i].streams);
+        free(s->peers[i].got);
     }
     free(s->peers);
     if (s->ep >= 0)

@@ -131,8 +131,9 @@ static int queue_push(struct engine *e, struct session *s, struct msg *m, uint8_
         e->st.pub_dropped++;
         /* One line per overflow episode, not per message. */
         if (!s->q_overflowed)
-            log_notice("session '%s': queue full (%u messages, %llu bytes), dropping until it drains",
-                       s->client_id, s->q_len, (unsigned long long)s->q_bytes);
+            log_notice("session '%s': queue full (%u messages, %llu bytes, %u in flight), "
+                       "dropping until it drains",
+                       s->client_id, s->q_len, (unsigned long long)s->q_bytes, s->n_inf);
         s->q_overflowed = true;
         return -1;
     }
