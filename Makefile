@@ -76,12 +76,19 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libmoat.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
-# libFuzzer targets: clang, ASan+UBSan, linked against the parser sources only.
-FUZZ_LIB_SRCS := $(LIB_SRCS)
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) | deps-stamp $(BPF_SKELS)
+# libFuzzer targets: clang, ASan+UBSan. The library is compiled once with
+# coverage instrumentation (fuzzer-no-link) and every target links it.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Iuser -I$(B) $(NL_CFLAGS)
+FUZZ_OBJS := $(patsubst %.c,build-fuzz/obj/%.o,$(LIB_SRCS))
+build-fuzz/obj/%.o: %.c | deps-stamp $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Iuser -I$(B) $(NL_CFLAGS) \
-	  -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+build-fuzz/libmoat-fuzz.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+build-fuzz/%: tests/fuzz/%.c build-fuzz/libmoat-fuzz.a
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libmoat-fuzz.a $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 FUZZ_SECONDS ?= 10

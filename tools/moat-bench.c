@@ -113,6 +113,10 @@ static const struct opt opts[] = {
     { "hold", T_DBL, OFF(hold), 0, 86400, "idle: seconds to hold the connections (default 10)" },
     { "ready-file", T_STR, OFF(ready_file), 0, 0, "idle: file written once all connections are up" },
     { "keepalive", T_U32, OFF(keepalive), 0, 65535, "CONNECT keep alive in seconds; PINGREQ every half (default 60)" },
+    { "clean-session", T_U32, OFF(clean_session), 0, 1, "pubsub: subscribers' CONNECT clean session flag;"
+      " 0 = persistent session (use with --client-prefix) (default 1)" },
+    { "client-prefix", T_STR, OFF(client_prefix), 0, 0, "pubsub: client ids PREFIX-p<i> and PREFIX-s<i>, the same"
+      " in every run (default mb<PID>-p<i>, mb<PID>-s<i>)" },
     { "label", T_STR, OFF(label), 0, 0, "free text copied into the result (e.g. broker name)" },
     { "json", T_BOOL, OFF(json), 0, 0, "print the result as one JSON object instead of key=value" },
     { "tls", T_BOOL, OFF(tls), 0, 0, "TLS to the broker (--port is its TLS listener); no certificate check" },
@@ -151,6 +155,7 @@ static void defaults(struct bench_opts *o)
     o->concurrency = 100;
     o->hold = 10;
     o->keepalive = 60;
+    o->clean_session = 1;
 }
 
 /* Parses one value for opt into o. Returns 0 or -1 (message printed). */
@@ -266,6 +271,10 @@ static int validate(const struct bench_opts *o, struct sockaddr_in *addr)
     }
     if ((!strcmp(s, "pubsub") || !strcmp(s, "sink")) && o->count == 0 && o->duration == 0) {
         fprintf(stderr, "moat-bench: --count 0 and --duration 0: the run would be unbounded\n");
+        return -1;
+    }
+    if (o->client_prefix && strlen(o->client_prefix) > 100) {
+        fprintf(stderr, "moat-bench: --client-prefix: longer than 100 bytes\n");
         return -1;
     }
     if (o->tls_max && strcmp(o->tls_max, "1.2") && strcmp(o->tls_max, "1.3")) {

@@ -5,6 +5,8 @@
 #
 #   tests/bench/run.sh BUILD_DIR full    5 repeats, writes docs/benchmarks.md (+ PNG)
 #   tests/bench/run.sh BUILD_DIR smoke   1 short repeat (< ~60 s), writes to a temp dir
+#   tests/bench/run.sh BUILD_DIR persist only the durable-persistence scenarios (3 repeats);
+#                                        replaces (or appends) their section of docs/benchmarks.md
 #
 # Exit status: non-zero only if moat-bench itself cannot run (missing,
 # usage error, crash, or the broker-less sink reference fails). A broker
@@ -12,11 +14,11 @@
 # speed never fails the run.
 set -u
 
-usage() { echo "usage: $0 BUILD_DIR full|smoke" >&2; exit 2; }
+usage() { echo "usage: $0 BUILD_DIR full|smoke|persist" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 BUILD=$1
 MODE=$2
-case "$MODE" in full|smoke) ;; *) usage ;; esac
+case "$MODE" in full|smoke|persist) ;; *) usage ;; esac
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH=$BUILD/moat-bench
@@ -27,10 +29,18 @@ RESULTS=$WORK/results.tsv          # broker scenario repeat key value
 : > "$RESULTS"
 FATAL=0
 declare -A BPID BPORT BTLS BDOWN BNOTLS
+declare -A BEXTRA                  # broker instance -> extra configuration lines
 
+# PREPEATS/PDUR: the durable-persistence scenarios (see persist_run).
+PREPEATS=1; PDUR=3
 if [ "$MODE" = smoke ]; then
     REPEATS=1; DUR=1; DRAIN=1; CONNS=2000; TLS_CONNS=300; IDLE_N=1000; IDLE_PROCS=1; HOLD=3
     OUT=$WORK/benchmarks.md; PNG=$WORK/benchmarks.png; AES_SECONDS=1
+    PREPEATS=1; PDUR=1
+elif [ "$MODE" = persist ]; then
+    REPEATS=0; DUR=5; DRAIN=2; CONNS=0; TLS_CONNS=0; IDLE_N=0; IDLE_PROCS=1; HOLD=0; PREPEATS=3; PDUR=5
+    AES_SECONDS=0; PNG=
+    OUT=$ROOT/docs/benchmarks.md
 else
     REPEATS=5; DUR=5; DRAIN=2; CONNS=10000; TLS_CONNS=3000; IDLE_N=19000; IDLE_PROCS=4; HOLD=20
     OUT=$ROOT/docs/benchmarks.md; PNG=$ROOT/docs/benchmarks.png; AES_SECONDS=3
@@ -130,13 +140,15 @@ keyfile $WORK/key.pem"
     fi
     if [ "$kind" = moat ]; then
         bin=$MOATD
-        printf 'listener %s 127.0.0.1\nallow_anonymous true\ncontrol_socket %s\n%s\n' "$port" "$WORK/$name/moatd.ctl" "$tls" > "$conf"
+        printf 'listener %s 127.0.0.1\nallow_anonymous true\ncontrol_socket %s\n%s\n%s\n' "$port" "$WORK/$name/moatd.ctl" "$tls" \
+            "${BEXTRA[$name]:-}" > "$conf"
     else
         bin=$MOSQ
         # set_tcp_nodelay: moatd sets TCP_NODELAY on every client socket;
         # mosquitto leaves Nagle on unless told, which costs it ~30 ms p99.
-        printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\nlog_dest stderr\nlog_type error\nlog_type warning\n%s\n' \
-            "$port" "$tls" > "$conf"
+        # BEXTRA (if any) replaces "persistence false".
+        printf 'listener %s 127.0.0.1\nallow_anonymous true\n%s\nset_tcp_nodelay true\nlog_dest stderr\nlog_type error\nlog_type warning\n%s\n' \
+            "$port" "${BEXTRA[$name]:-persistence false}" "$tls" > "$conf"
     fi
     if [ ! -x "$bin" ]; then
         BDOWN[$name]="$bin not found"
@@ -343,7 +355,9 @@ selftest() {
 }
 selftest
 
-# ---- physical references ----
+# ---- physical references (not in persist mode, whose section has no ceiling column) ----
+AES=; SINK=; CEIL=
+if [ "$MODE" != persist ]; then
 log "references: openssl speed, loopback TCP ceiling"
 AES=$(timeout 60 openssl speed -evp aes-128-gcm -seconds "$AES_SECONDS" -bytes 16384 2>/dev/null |
     awk '/^AES-128-GCM/ { v = $NF; sub(/k$/, "", v); printf "%.0f", v * 1000 }')
@@ -353,6 +367,7 @@ check_tool_rc "$rc" sink
 [ "$rc" -eq 0 ] || { log "sink reference failed: $(cat "$WORK/sink.err")"; FATAL=1; }
 record ref sink 1 "$SINK"
 CEIL=$(echo "$SINK" | grep -o 'recv_rate=[^ ]*' | cut -d= -f2)
+fi
 
 # ---- machine ----
 CORES=$(nproc)
@@ -374,9 +389,84 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
     -subj /CN=127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" > /dev/null 2>&1 ||
     log "openssl req failed: TLS scenarios will fail"
 chmod 644 "$WORK/key.pem" "$WORK/cert.pem" 2>/dev/null
-for b in moat mosquitto; do
-    start_broker "$b" || log "$b: not benchmarked: ${BDOWN[$b]}"
-done
+if [ "$MODE" != persist ]; then
+    for b in moat mosquitto; do
+        start_broker "$b" || log "$b: not benchmarked: ${BDOWN[$b]}"
+    done
+fi
+
+# ---- durable persistence: QoS 1 to a persistent (clean session 0) subscriber ----
+# One broker instance per store configuration, each with a fresh store
+# directory; moat-memory (no persistence) is the in-memory reference.
+PBROKERS=(moat-memory moat-durable moat-encrypted moat-nofsync mosquitto-persist)
+declare -A PKIND=([moat-memory]=moat [moat-durable]=moat [moat-encrypted]=moat [moat-nofsync]=moat
+    [mosquitto-persist]=mosquitto)
+declare -A PDESC=(
+    [moat-memory]="moatd, no persistence (reference)|no: nothing is stored"
+    [moat-durable]="moatd, \`persistence true\`|yes: LMDB commit with fsync before PUBACK"
+    [moat-encrypted]="moatd, \`persistence true\` + \`persistence_key_file\` (AES-256-GCM)|yes: LMDB commit with fsync before PUBACK"
+    [moat-nofsync]="moatd, \`persistence true\` + \`moat_persistence_fsync false\`|survives a moatd crash, not an OS crash or power loss: committed before PUBACK, not synced"
+    [mosquitto-persist]="mosquitto, \`persistence true\` (autosave_interval 1800 s)|no: its database is written only every autosave_interval and at shutdown; a crash loses every message since"
+)
+declare -A PSTORE                   # broker instance -> store size after the run
+PSYNC=                              # synced 4 KiB writes per second where the stores are
+PSCEN=q1_persist
+PARGS="--qos 1 --size 64 --clean-session 0"
+
+# persist_start NAME: a fresh store directory and configuration, then start.
+persist_start() {
+    local b=$1 st=$WORK/$1/store
+    rm -rf "${WORK:?}/$b"
+    mkdir -p "$WORK/$b"
+    case $b in
+    moat-memory) BEXTRA[$b]= ;;
+    moat-durable) BEXTRA[$b]="persistence true
+persistence_location $st" ;;
+    moat-encrypted)
+        # moatd refuses a key file that is not owner-only.
+        (umask 077 && openssl rand -hex 32 > "$WORK/$b/store.key") || log "$b: openssl rand failed"
+        BEXTRA[$b]="persistence true
+persistence_location $st
+persistence_key_file $WORK/$b/store.key" ;;
+    moat-nofsync) BEXTRA[$b]="persistence true
+persistence_location $st
+moat_persistence_fsync false" ;;
+    mosquitto-persist)
+        # mosquitto drops root privileges to its own user before writing.
+        mkdir -p "$st"
+        chown mosquitto "$st" 2>/dev/null || chmod 777 "$st"
+        BEXTRA[$b]="persistence true
+persistence_location $st/" ;;
+    esac
+    start_broker "$b" "${PKIND[$b]}" || log "$b: not benchmarked: ${BDOWN[$b]}"
+}
+
+# persist_run: PREPEATS rounds over every instance in alternation; the
+# subscriber's client id is fixed per instance, so from the second round
+# on it resumes its stored session. Store size is read after shutdown
+# (mosquitto writes its database then).
+persist_run() {
+    local b rep
+    [ "$PREPEATS" -gt 0 ] || return 0
+    log "durable persistence: ${#PBROKERS[@]} instances, $PREPEATS repeat(s) of ${PDUR} s"
+    # The disk's reference for the durable rows: 200 synchronous 4 KiB
+    # writes (each waits like an fdatasync) in the stores' filesystem.
+    PSYNC=$(timeout 30 dd if=/dev/zero of="$WORK/sync.test" bs=4096 count=200 oflag=dsync 2>&1 |
+        awk '/copied/ { for (i = 1; i <= NF; i++) if ($(i + 1) ~ /^s,?$/) { if ($i > 0) printf "%.0f", 200 / $i; exit } }')
+    rm -f "$WORK/sync.test"
+    for b in "${PBROKERS[@]}"; do persist_start "$b"; done
+    for rep in $(seq 1 "$PREPEATS"); do
+        for b in "${PBROKERS[@]}"; do
+            # shellcheck disable=SC2086
+            run_one "$b" "$PSCEN" "$rep" --duration "$PDUR" --drain "$DRAIN" $PARGS --client-prefix "mb-$b"
+        done
+    done
+    for b in "${PBROKERS[@]}"; do
+        stop_broker "$b"
+        [ -d "$WORK/$b/store" ] && PSTORE[$b]="$(du -sk "$WORK/$b/store" | cut -f1) KiB"
+        [ "${KEEP_WORK:-0}" = 0 ] && rm -rf "${WORK:?}/$b/store"
+    done
+}
 
 # ---- runs, alternating brokers ----
 for rep in $(seq 1 "$REPEATS"); do
@@ -393,6 +483,7 @@ for rep in $(seq 1 "$REPEATS"); do
         run_idle "$b" "$rep" idle_tls --tls
     done
 done
+persist_run
 [ -t 2 ] && printf '\r\033[K' >&2
 
 # ---- medians and the report ----
@@ -436,6 +527,82 @@ row() {  # scenario metric moat mosq [ceiling-able]
     if [ "${5:-}" = ceil ]; then cm=$(pct "$m" "$CEIL"); cq=$(pct "$q" "$CEIL"); fi
     printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$(fmt "$m")" "$(fmt "$q")" "$(ratio "$m" "$q")" "$cm" "$cq"
 }
+
+# persist_section: the markdown section of the durable-persistence runs.
+PHEAD="## Durable persistence (QoS 1 to a persistent subscriber)"
+persist_section() {
+    local b desc dur qm qc mm mc
+    qm=$(median mosquitto-persist "$PSCEN" recv_rate)
+    qc=$(per_cpu mosquitto-persist "$PSCEN")
+    echo "$PHEAD"
+    echo
+    echo "Written by \`tests/bench/run.sh BUILD_DIR persist\` (the full run writes it too, with 1 repeat),"
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'): $PREPEATS repeat(s) of ${PDUR} s of publishing per instance, instances"
+    echo "in alternation, medians. Machine: $(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)),"
+    echo "kernel $(uname -r); each store in a fresh directory on $(df -T "$WORK" | awk 'NR == 2 { print $2 " (" $1 ")" }')."
+    echo "Disk reference in the same run: $(fmt "$PSYNC") synchronous 4 KiB writes per second"
+    echo "(\`dd oflag=dsync\`, 200 writes) in that filesystem. The machine is shared with other jobs, so"
+    echo "durable rates (bound by the disk's write and sync latency) vary from run to run; compare rows"
+    echo "of the same run."
+    echo
+    echo "QoS 1, 64-byte payload, one publisher (at most 20 unacknowledged, window 1000) to one"
+    echo "subscriber that connects with clean session 0 and a fixed client id (\`--clean-session 0"
+    echo "--client-prefix\`; from the second repeat on it resumes its stored session) and acknowledges at"
+    echo "once. Every message is queued for a persistent session, so a persistent broker stores it, and"
+    echo "moatd acknowledges the PUBLISH only after the loop iteration's transaction committed."
+    echo "\"vs mosquitto\" divides by the mosquitto row; \"per CPU-s\" divides deliveries by broker CPU time."
+    echo
+    echo "| Broker / store | Durable when acknowledged | msg/s | msg per CPU-s | p99 µs (saturated) | msg/s vs mosquitto | per CPU-s vs mosquitto | lost / dup | runs with errors | store after run |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
+    for b in "${PBROKERS[@]}"; do
+        desc=${PDESC[$b]%%|*}
+        dur=${PDESC[$b]#*|}
+        if [ -z "$(total "$b" "$PSCEN" broker_cpu_s)" ]; then
+            printf '| %s | %s | not measured: %s | | | | | | | |\n' "$desc" "$dur" "${BDOWN[$b]:-no run}"
+            continue
+        fi
+        mm=$(median "$b" "$PSCEN" recv_rate)
+        mc=$(per_cpu "$b" "$PSCEN")
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s |\n' "$desc" "$dur" "$(fmt "$mm")" \
+            "$(fmt "$mc")" "$(fmt "$(median "$b" "$PSCEN" lat_p99_us)")" "$(ratio "$mm" "$qm")" "$(ratio "$mc" "$qc")" \
+            "$(total "$b" "$PSCEN" lost)" "$(total "$b" "$PSCEN" dup)" "$(errors "$b" "$PSCEN")" "${PSTORE[$b]:-none}"
+    done
+    echo
+    echo "mosquitto keeps the queued messages in memory and writes its database only every"
+    echo "\`autosave_interval\` and at shutdown, so its row is comparable to moatd's in speed, not in what"
+    echo "survives a crash: only moatd's durable rows have synced every acknowledged message to disk."
+    echo "\"store after run\" is the store directory's size after the instance shut down."
+}
+
+# persist_splice FILE SECTION_FILE: replaces the section headed PHEAD (up to
+# the next "## " heading) in FILE, or appends it; the rest is untouched.
+persist_splice() {
+    local f=$1 sec=$2 tmp
+    tmp=$WORK/splice.md
+    if [ -f "$f" ] && grep -qxF "$PHEAD" "$f"; then
+        awk -v h="$PHEAD" -v sec="$sec" '
+            $0 == h { while ((getline l < sec) > 0) print l; skip = 1; next }
+            skip && /^## / { skip = 0; print ""; }
+            !skip { print }' "$f" > "$tmp"
+    else
+        { [ -s "$f" ] && { cat "$f"; echo; }; cat "$sec"; } > "$tmp"
+    fi
+    cat "$tmp" > "$f"
+}
+
+if [ "$MODE" = persist ]; then
+    persist_section > "$WORK/persist.md"
+    persist_splice "$OUT" "$WORK/persist.md"
+    log "report: $OUT (section \"${PHEAD#\#\# }\")"
+    cat "$WORK/persist.md"
+    echo
+    echo "raw results: $RESULTS"
+    if [ "$FATAL" -ne 0 ]; then
+        log "moat-bench failed to run (see above)"
+        exit 1
+    fi
+    exit 0
+fi
 
 DAT=$WORK/chart.dat
 : > "$DAT"
@@ -497,6 +664,11 @@ DAT=$WORK/chart.dat
             ;;
         esac
     done
+    if [ "$PREPEATS" -gt 0 ]; then
+        row "$PSCEN (durable)" "msg/s, persistent subscriber" "$(median moat-durable "$PSCEN" recv_rate)" \
+            "$(median mosquitto-persist "$PSCEN" recv_rate)"
+        row "$PSCEN (durable)" "msg per CPU-s" "$(per_cpu moat-durable "$PSCEN")" "$(per_cpu mosquitto-persist "$PSCEN")"
+    fi
     row idle "RSS bytes per idle conn" "$(median moat idle rss_per_conn_b)" "$(median mosquitto idle rss_per_conn_b)"
     row idle_tls "RSS bytes per idle TLS conn" "$(median moat idle_tls rss_per_conn_b)" "$(median mosquitto idle_tls rss_per_conn_b)"
     echo
@@ -519,12 +691,27 @@ DAT=$WORK/chart.dat
                 "$(total "$b" "$name" foreign)" "$(fmt "$(median "$b" "$name" client_cpu_util)")"
         done
     done
+    if [ "$PREPEATS" -gt 0 ]; then
+        for b in "${PBROKERS[@]}"; do
+            if [ -z "$(total "$b" "$PSCEN" broker_cpu_s)" ]; then
+                printf '| %s | %s | not run | | | | | |\n' "$PSCEN" "$b"
+                continue
+            fi
+            printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$PSCEN" "$b" "$(errors "$b" "$PSCEN")" \
+                "$(total "$b" "$PSCEN" lost)" "$(total "$b" "$PSCEN" dup)" "$(total "$b" "$PSCEN" reordered)" \
+                "$(total "$b" "$PSCEN" foreign)" "$(fmt "$(median "$b" "$PSCEN" client_cpu_util)")"
+        done
+    fi
     echo
     echo "QoS 0 loss in saturated runs is what the broker had not delivered when the drain window"
     echo "(${DRAIN} s) closed, or dropped; at QoS 1 and 2 any loss or duplicate is a broker bug."
     echo
     if [ -s "$DAT" ] && command -v gnuplot > /dev/null; then
         echo "![throughput and latency]($(basename "$PNG"))"
+    fi
+    if [ "$PREPEATS" -gt 0 ]; then
+        echo
+        persist_section
     fi
 } > "$OUT"
 

@@ -34,6 +34,8 @@ struct bench_opts {
     double hold;              /* idle: seconds to hold the connections */
     const char *ready_file;   /* idle: written once every connection is up */
     uint32_t keepalive;
+    uint32_t clean_session;   /* pubsub subscribers: CONNECT clean session flag (0 or 1; publishers always 1) */
+    const char *client_prefix;/* client ids PREFIX-p<i> / PREFIX-s<i>, stable across runs; NULL: mb<PID>-... */
     const char *label;        /* free text copied into the result */
     bool json;
     bool tls;                 /* TLS to the broker (its TLS listener's --port) */

@@ -55,6 +55,7 @@ struct ps {
     uint32_t next_open, n_pending, n_ready;
     size_t msg_len;
     uint64_t sent, acked, received, bad_payload, foreign, unexpected_acks;
+    uint64_t session_present; /* subscribers whose CONNACK said a stored session was resumed */
     struct seqcount sc;
     struct hist lat;
     uint64_t t_ready, t_first_send, t_last_send, t_last_recv, t_drain, t_ping;
@@ -115,21 +116,32 @@ static int queue_small(struct ps *s, struct peer *p, uint8_t type, uint16_t pid,
     return 0;
 }
 
+/* With --client-prefix the id depends only on the role and index, so a
+ * clean-session-0 subscriber finds its stored session again in the next
+ * run; without it the id is unique per process. */
 static void client_id(const struct ps *s, const struct peer *p, char *b, size_t n)
 {
-    snprintf(b, n, "mb%ld-%c%" PRIu32, (long)getpid(), p->role == ROLE_PUB ? 'p' : 's', p->c.idx);
+    char role = p->role == ROLE_PUB ? 'p' : 's';
+    uint32_t k = p->role == ROLE_PUB ? p->c.idx : p->c.idx - s->P;
+
+    if (s->o->client_prefix)
+        snprintf(b, n, "%s-%c%" PRIu32, s->o->client_prefix, role, k);
+    else
+        snprintf(b, n, "mb%ld-%c%" PRIu32, (long)getpid(), role, p->c.idx);
 }
 
 static int queue_connect(struct ps *s, struct peer *p)
 {
     struct mqtt_connect cn;
-    char id[48];
+    char id[128];
     size_t n;
 
     client_id(s, p, id, sizeof(id));
     memset(&cn, 0, sizeof(cn));
     cn.level = 4;
-    cn.clean_session = true;
+    /* Only subscribers keep a session: a persistent subscriber is what
+     * makes a broker store (and, durable, sync) every QoS 1/2 message. */
+    cn.clean_session = p->role == ROLE_PUB || s->o->clean_session != 0;
     cn.keepalive = (uint16_t)s->o->keepalive;
     cn.client_id.p = (const uint8_t *)id;
     cn.client_id.len = (uint32_t)strlen(id);
@@ -238,6 +250,8 @@ static int on_packet(void *arg, struct bconn *c, const struct mqtt_packet *pk)
         }
         p->connacked = true;
         s->n_pending--;
+        if (p->role == ROLE_SUB && pk->u.connack.session_present)
+            s->session_present++;
         if (p->role == ROLE_SUB)
             return queue_subscribe(s, p);
         mark_ready(s);
@@ -599,6 +613,8 @@ static void fill_report(struct ps *s, struct bench_report *r)
     report_dbl(r, "rate_target", o->rate);
     report_u64(r, "inflight", o->inflight);
     report_u64(r, "window", o->window);
+    report_u64(r, "clean_session", o->clean_session);
+    report_u64(r, "session_present", s->session_present);
     report_dbl(r, "setup_s", setup);
     report_u64(r, "sent", s->sent);
     report_u64(r, "acked", o->qos ? s->acked : 0);
