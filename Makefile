@@ -116,9 +116,11 @@ test: deps-stamp
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
-# kTLS proof: Debian's stock kernels under qemu (this host's kernel has no kTLS).
+# kTLS proof: Debian's stock kernels under qemu (this host's kernel has no
+# kTLS): Debian 12's 6.1 (no rekey) and unstable's newest (KeyUpdate rekey).
 vm-test: all
 	@tests/vm/run.sh $(B)
+	@MOAT_VM_SUITE=sid tests/vm/run.sh $(B)
 
 bench: all
 	tests/bench/run.sh $(B) full

@@ -5,6 +5,7 @@
 #
 #   tests/bench/run.sh BUILD_DIR full    5 repeats, writes docs/benchmarks.md (+ PNG)
 #   tests/bench/run.sh BUILD_DIR smoke   1 short repeat (< ~60 s), writes to a temp dir
+#                                        (both include the durable-persistence scenarios, 1 repeat)
 #   tests/bench/run.sh BUILD_DIR persist only the durable-persistence scenarios (3 repeats);
 #                                        replaces (or appends) their section of docs/benchmarks.md
 #
@@ -464,7 +465,7 @@ persist_run() {
     for b in "${PBROKERS[@]}"; do
         stop_broker "$b"
         [ -d "$WORK/$b/store" ] && PSTORE[$b]="$(du -sk "$WORK/$b/store" | cut -f1) KiB"
-        [ "${KEEP_WORK:-0}" = 0 ] && rm -rf "${WORK:?}/$b/store"
+        [ "${KEEP_WORK:-0}" = 0 ] && rm -rf "${WORK:?}/$b/store" "$WORK/$b/store.key"
     done
 }
 
@@ -536,9 +537,9 @@ persist_section() {
     qc=$(per_cpu mosquitto-persist "$PSCEN")
     echo "$PHEAD"
     echo
-    echo "Written by \`tests/bench/run.sh BUILD_DIR persist\` (the full run writes it too, with 1 repeat),"
-    echo "$(date -u '+%Y-%m-%d %H:%M UTC'): $PREPEATS repeat(s) of ${PDUR} s of publishing per instance, instances"
-    echo "in alternation, medians. Machine: $(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)),"
+    echo "Written by \`tests/bench/run.sh BUILD_DIR persist\` (3 repeats; the full and smoke runs write it"
+    echo "too, with 1). This one: **$MODE** run, $(date -u '+%Y-%m-%d %H:%M UTC'), $PREPEATS repeat(s) of ${PDUR} s of"
+    echo "publishing per instance, instances in alternation, medians. Machine: $(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)),"
     echo "kernel $(uname -r); each store in a fresh directory on $(df -T "$WORK" | awk 'NR == 2 { print $2 " (" $1 ")" }')."
     echo "Disk reference in the same run: $(fmt "$PSYNC") synchronous 4 KiB writes per second"
     echo "(\`dd oflag=dsync\`, 200 writes) in that filesystem. The machine is shared with other jobs, so"

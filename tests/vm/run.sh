@@ -74,7 +74,12 @@ fetch_kernel() {
     APTO=""
     if [ "$SUITE" != stable ]; then
         mkdir -p "$SC/lists/partial" "$SC/apt-cache/archives/partial"
-        echo "deb http://deb.debian.org/debian $SUITE main" > "$SC/sources.list"
+        # The same Debian mirror the host's apt uses, another suite.
+        mirror=$(sed -n 's/^URIs: *\([^ ]*debian[^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)
+        [ -n "$mirror" ] || mirror=$(sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*debian[^ ]*\) .*/\2/p' \
+                                   /etc/apt/sources.list 2>/dev/null | head -1)
+        [ -n "$mirror" ] || die "no Debian mirror in the host's apt sources"
+        echo "deb $mirror $SUITE main" > "$SC/sources.list"
         APTO="-o Dir::Etc::SourceList=$SC/sources.list -o Dir::Etc::SourceParts=/dev/null
               -o Dir::State::Lists=$SC/lists -o Dir::Cache=$SC/apt-cache"
         # shellcheck disable=SC2086

@@ -29,7 +29,7 @@ for t in "datapath.sh native" "datapath.sh generic" "moatd.sh native" "moatd.sh 
     set -- $t
     s=$(date +%s)
     # Per-test bound, as tests/integration/xdp/run.sh (longer: TCG is slow).
-    { timeout 200 bash tests/integration/xdp/"$1" build $2 2>&1; echo $? > /tmp/rc; } |
+    { /usr/bin/timeout 200 /usr/bin/bash tests/integration/xdp/"$1" build $2 2>&1; echo $? > /tmp/rc; } |
         sed "s/^/VM: [$t] /"
     echo "VM: RESULT $t rc=$(cat /tmp/rc) ($(( $(date +%s) - s )) s)"
 done

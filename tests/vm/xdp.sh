@@ -88,7 +88,9 @@ copy_bin() {   # path-on-host dir-in-guest [name]
 cp "$BUSYBOX" "$R/bin/busybox"
 # Real tools in /usr: busybox's applets (in /bin, later on PATH) lack
 # options the tests use (nc -s, nsenter --net=, ip netns, ss).
-for t in bash nsenter socat ss mosquitto_passwd; do copy_bin "$(command -v $t)" /usr/bin; done
+# coreutils' timeout too: busybox prefers its own applets when it execs, so
+# its timeout would run busybox nc instead of netcat-openbsd.
+for t in bash timeout nsenter socat ss mosquitto_passwd; do copy_bin "$(command -v $t)" /usr/bin; done
 copy_bin "$(readlink -f "$(command -v nc)")" /usr/bin nc
 for t in ip ethtool bpftool; do copy_bin "$(command -v $t)" /usr/sbin; done
 copy_bin "$B/moatd" /moat/build
@@ -120,7 +122,7 @@ ln -s cc "$R/usr/local/bin/clang"
 # and for socket/struct/time/sys (sources and Debian's compiled .pyc). ------
 copy_bin "$PY" /usr/bin python3
 "$PY" -c '
-import socket, struct, time, sys, traceback, linecache, tokenize, select, errno
+import socket, struct, time, sys, traceback, linecache, tokenize, select, errno, encodings.idna
 for m in list(sys.modules.values()):
     f = getattr(m, "__file__", None)
     if f and f.startswith(sys.prefix + "/lib/python3."):
@@ -131,10 +133,12 @@ while read -r f; do
     d=$(dirname "$f"); n=$(basename "$f" .py)
     mkdir -p "$R$d/__pycache__"
     cp "$f" "$R$f"
-    cp "$d"/__pycache__/"$n".cpython-*.pyc "$R$d/__pycache__/" 2>/dev/null || true
+    case $f in *.py) cp "$d"/__pycache__/"$n".cpython-*.pyc "$R$d/__pycache__/" 2>/dev/null || true ;;
+    *) copy_libs "$f" ;;   # a C extension from lib-dynload (unicodedata for idna)
+    esac
 done < "$W/pymods"
 cp -r "$PYLIB/encodings" "$R$PYLIB/"
-mkdir -p "$R$PYLIB/lib-dynload"   # landmark for exec_prefix; C modules are built in
+mkdir -p "$R$PYLIB/lib-dynload"   # landmark for exec_prefix
 
 # --- veth ----------------------------------------------------------------------
 for k in "$MODDIR"/kernel/drivers/net/veth.ko*; do
