@@ -45,7 +45,7 @@ fi
 
 # --- the kernel: Debian 12's cloud kernel, as run.sh uses it --------------
 find_kernel() {   # sets KERNEL, MODDIR: newest unpacked kernel with veth.ko
-    for k in $(ls -1 "$SC"/root/boot/vmlinuz-* 2>/dev/null | sort -V -r); do
+    for k in $(find "$SC/root/boot" -name 'vmlinuz-*' 2>/dev/null | sort -V -r); do
         v=${k##*/vmlinuz-}
         for m in "$SC/root/lib/modules/$v" "$SC/root/usr/lib/modules/$v"; do
             if ls "$m"/kernel/drivers/net/veth.ko* >/dev/null 2>&1; then
@@ -174,7 +174,7 @@ cat "$W/vm.log"
 pass=0; fail=0
 ok()  { echo "ok   $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-grep -q '^VM: veth loaded' "$W/vm.log" && ok "veth module loaded" || bad "veth module not loaded"
+if grep -q '^VM: veth loaded' "$W/vm.log"; then ok "veth module loaded"; else bad "veth module not loaded"; fi
 for t in "datapath.sh native" "datapath.sh generic" "moatd.sh native" "moatd.sh generic" "detect.sh"; do
     n=$(grep -c "^VM: \[$t\] ok: " "$W/vm.log" || true)
     r=$(sed -n "s/^VM: RESULT $t rc=\([0-9]*\).*/\1/p" "$W/vm.log")
@@ -184,9 +184,9 @@ for t in "datapath.sh native" "datapath.sh generic" "moatd.sh native" "moatd.sh 
         # The test's FAIL line, else its last line (e.g. a libbpf error).
         why=$(grep "^VM: \[$t\] FAIL" "$W/vm.log" | head -1)
         [ -n "$why" ] || why=$(grep "^VM: \[$t\] " "$W/vm.log" | tail -1)
-        bad "$t on $KVER: rc ${r:-missing} after $n checks: ${why#VM: \[$t\] }"
+        bad "$t on $KVER: rc ${r:-missing} after $n checks: ${why#VM: \["$t"\] }"
     fi
 done
-grep -q '^VM: DONE' "$W/vm.log" && ok "guest ran to the end" || bad "guest did not finish (qemu rc $qrc)"
+if grep -q '^VM: DONE' "$W/vm.log"; then ok "guest ran to the end"; else bad "guest did not finish (qemu rc $qrc)"; fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
