@@ -117,10 +117,12 @@ test: deps-stamp
 	@$(MAKE) --no-print-directory integration
 
 # kTLS proof: Debian's stock kernels under qemu (this host's kernel has no
-# kTLS): Debian 12's 6.1 (no rekey) and unstable's newest (KeyUpdate rekey).
+# kTLS): Debian 12's 6.1 (no rekey) and unstable's newest (KeyUpdate rekey);
+# then the XDP datapath tests on 6.1, the oldest kernel moat supports.
 vm-test: all
 	@tests/vm/run.sh $(B)
 	@MOAT_VM_SUITE=sid tests/vm/run.sh $(B)
+	@tests/vm/xdp.sh $(B)
 
 bench: all
 	tests/bench/run.sh $(B) full

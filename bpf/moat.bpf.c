@@ -323,10 +323,9 @@ static __always_inline int take_token(const struct moat_xdp_config *cfg, struct 
         k.prefixlen = (__u8)plen;
         for (int i = 0; i < 16; i++) {
             __u32 bit = (__u32)i * 8;
-            if (bit >= plen)
-                k.addr[i] = 0;
-            else if (plen - bit < 8)
-                k.addr[i] &= (__u8)(0xff << (8 - (plen - bit)));
+            __u32 keep = plen > bit ? plen - bit : 0;
+            keep = keep > 8 ? 8 : keep;
+            k.addr[i] &= (__u8)(0xff00 >> keep);
         }
     }
 
