@@ -8,7 +8,7 @@
 #    packets and seconds): packets/s the receiver handles and its softirq CPU.
 # 3. MQTT connect latency of a good client (tests/bench/xdp_connect_lat.py)
 #    against moatd during the flood.
-# full writes docs/benchmarks-xdp.md; smoke (~1 min) writes a temp file.
+# full (~3 min) writes docs/benchmarks-xdp.md; smoke (~15 s) writes a temp file.
 # Root only. Namespaces, veths, pins, nft tables live in namespaces this
 # script creates and are removed on exit, failure or signal.
 set -eu
@@ -205,8 +205,8 @@ syncookies() {
 # Packets dropped by the per-CPU backlog queues (netdev_max_backlog), all
 # namespaces: /proc/net/softnet_stat column 2, hex.
 softnet_drops() {
-    local s=0 a b rest
-    while read -r a b rest; do s=$((s + 0x$b)); done < /proc/net/softnet_stat
+    local s=0 _cpu b _rest
+    while read -r _cpu b _rest; do s=$((s + 0x$b)); done < /proc/net/softnet_stat
     echo "$s"
 }
 
@@ -252,7 +252,7 @@ xdp_drops() { xdp_stat xdp_drop; }
 # ---- 2. flood on the veth --------------------------------------------------
 log "2/3 SYN flood on the veth ($FLOOD_S s, at most $FLOOD_MAX packets per run, $REPS run(s) per cell)"
 : > "$WORK/flood.tsv"
-for rep in $(seq "$REPS"); do
+for _ in $(seq "$REPS"); do
     start_moatd plain
     for p in none input_drop ingress_drop meter; do
         nft_policy "$p"
@@ -299,7 +299,7 @@ lat_cell() {
 }
 : > "$WORK/lat.tsv"
 CELLS="xdp xdp_generic nft_meter none"
-for rep in $(seq "$REPS"); do
+for _ in $(seq "$REPS"); do
     # Rotate the order each repeat so drift (thermal, page cache) spreads out.
     set -- $CELLS
     for c in "$@"; do
