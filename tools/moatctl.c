@@ -273,42 +273,39 @@ static int cmd_block_list(struct cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-static int cmd_block_flush(struct cli *c, int argc, char **argv)
+/* block flush / block gc: one map sweep, the count removed, and (flush)
+ * the news for moatd. */
+static int block_sweep(struct cli *c, int argc, const char *verb,
+                       int (*sweep)(struct moat_maps *, size_t *, char *, size_t),
+                       const char *what, const char *tell)
 {
     if (argc)
-        return usage_err("block flush: no arguments expected");
+        return usage_err("block %s: no arguments expected", verb);
     if (need_maps(c) < 0)
         return EXIT_FAIL;
     size_t n;
     char err[256];
-    if (moat_maps_block_flush(&c->maps, &n, err, sizeof(err)) < 0) {
+    if (sweep(&c->maps, &n, err, sizeof(err)) < 0) {
         fprintf(stderr, "moatctl: %s\n", err);
         return EXIT_FAIL;
     }
     if (c->json)
         printf("{\"removed\":%zu}\n", n);
     else
-        printf("removed %zu entries\n", n);
-    return tell_moatd(c, "block flush", NULL, 0) < 0 ? EXIT_FAIL : EXIT_OK;
+        printf("removed %zu %s\n", n, what);
+    if (tell)
+        return tell_moatd(c, tell, NULL, 0) < 0 ? EXIT_FAIL : EXIT_OK;
+    return EXIT_OK;
+}
+
+static int cmd_block_flush(struct cli *c, int argc, char **argv)
+{
+    return block_sweep(c, argc, "flush", moat_maps_block_flush, "entries", "block flush");
 }
 
 static int cmd_block_gc(struct cli *c, int argc, char **argv)
 {
-    if (argc)
-        return usage_err("block gc: no arguments expected");
-    if (need_maps(c) < 0)
-        return EXIT_FAIL;
-    size_t n;
-    char err[256];
-    if (moat_maps_block_gc(&c->maps, &n, err, sizeof(err)) < 0) {
-        fprintf(stderr, "moatctl: %s\n", err);
-        return EXIT_FAIL;
-    }
-    if (c->json)
-        printf("{\"removed\":%zu}\n", n);
-    else
-        printf("removed %zu expired entries\n", n);
-    return EXIT_OK;
+    return block_sweep(c, argc, "gc", moat_maps_block_gc, "expired entries", NULL);
 }
 
 /* ---- allow -------------------------------------------------------------- */
