@@ -32,6 +32,7 @@ CACHE=${MOAT_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/moat-vm}
 SC=$CACHE/stable
 
 die() { echo "tests/vm/idle-tls: $*" >&2; exit 2; }
+. "$(dirname "$0")/lib.sh"
 
 for t in qemu-system-x86_64 busybox openssl gzip; do
     command -v "$t" >/dev/null 2>&1 ||
@@ -81,16 +82,7 @@ copy_bin "$B/moat-bench"
 mkdir -p "$R/usr/lib/ssl" && cp /etc/ssl/openssl.cnf "$R/usr/lib/ssl/" 2>/dev/null || true
 
 # --- the tls module and the kernel crypto it uses --------------------------
-for d in net/tls crypto arch/x86/crypto lib/crypto; do
-    [ -d "$MODDIR/kernel/$d" ] || continue
-    mkdir -p "$R/lib/modules/$KVER/kernel/$d"
-    cp -r "$MODDIR/kernel/$d/." "$R/lib/modules/$KVER/kernel/$d/"
-done
-cp "$MODDIR"/modules.order "$MODDIR"/modules.builtin* "$R/lib/modules/$KVER/" 2>/dev/null || true
-find "$R/lib/modules" -name '*.ko.xz' -exec xz -d {} + 2>/dev/null || true
-find "$R/lib/modules" -name '*.ko.zst' -exec zstd -q -d --rm {} + 2>/dev/null || true
-find "$R/lib/modules" -name '*.ko.gz' -exec gzip -d {} + 2>/dev/null || true
-[ -e "$R/lib/modules/$KVER/kernel/net/tls/tls.ko" ] || die "tls.ko missing from $MODDIR"
+vm_tls_modules
 
 # --- a throwaway certificate and the three configs ---------------------------
 E=$R/etc/moat
@@ -111,21 +103,7 @@ cp "$HERE/idle-tls-guest-init.sh" "$R/init"
 chmod +x "$R/init"
 
 # --- initramfs, boot -----------------------------------------------------------
-if command -v cpio >/dev/null 2>&1; then CPIO="cpio"; else CPIO="$BUSYBOX cpio"; fi
-(cd "$R" && find . | $CPIO -o -H newc 2>/dev/null) | gzip -1 > "$W/initrd.gz"
-echo "tests/vm/idle-tls: booting $KERNEL ($KVER) under $(qemu-system-x86_64 --version | head -1)"
-echo "tests/vm/idle-tls: $CONNS idle connections per mode ($MODES); build $B; timeout ${VM_TIMEOUT}s"
-start=$(date +%s)
-set +e
-timeout "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nographic \
-    -no-reboot -kernel "$KERNEL" -initrd "$W/initrd.gz" \
-    -append "console=ttyS0 quiet panic=-1 rdinit=/init" < /dev/null > "$W/serial.log" 2>&1
-qrc=$?
-set -e
-echo "tests/vm/idle-tls: VM finished in $(( $(date +%s) - start )) s (qemu rc $qrc)"
-tr -d '\r' < "$W/serial.log" | grep '^VM:' > "$W/vm.log" || true
-cat "$W/vm.log"
-[ -n "${MOAT_VM_KEEP_LOG:-}" ] && cp "$W/serial.log" "$MOAT_VM_KEEP_LOG"
+vm_boot "tests/vm/idle-tls" "$CONNS idle connections per mode ($MODES); build $B"
 
 # --- result: one line per mode; failure only when a mode was not measured ---
 missing=0

@@ -27,6 +27,7 @@ VM_TIMEOUT=${MOAT_VM_TIMEOUT:-300}
 CACHE=${MOAT_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/moat-vm}
 
 die() { echo "tests/vm: $*" >&2; exit 2; }
+. "$(dirname "$0")/lib.sh"
 
 for t in qemu-system-x86_64 busybox openssl mosquitto_pub mosquitto_sub gzip; do
     command -v "$t" >/dev/null 2>&1 ||
@@ -131,16 +132,7 @@ done
 mkdir -p "$R/usr/lib/ssl" && cp /etc/ssl/openssl.cnf "$R/usr/lib/ssl/" 2>/dev/null || true
 
 # --- the tls module and the kernel crypto it uses ------------------------
-for d in net/tls crypto arch/x86/crypto lib/crypto; do
-    [ -d "$MODDIR/kernel/$d" ] || continue
-    mkdir -p "$R/lib/modules/$KVER/kernel/$d"
-    cp -r "$MODDIR/kernel/$d/." "$R/lib/modules/$KVER/kernel/$d/"
-done
-cp "$MODDIR"/modules.order "$MODDIR"/modules.builtin* "$R/lib/modules/$KVER/" 2>/dev/null || true
-find "$R/lib/modules" -name '*.ko.xz' -exec xz -d {} + 2>/dev/null || true
-find "$R/lib/modules" -name '*.ko.zst' -exec zstd -q -d --rm {} + 2>/dev/null || true
-find "$R/lib/modules" -name '*.ko.gz' -exec gzip -d {} + 2>/dev/null || true
-[ -e "$R/lib/modules/$KVER/kernel/net/tls/tls.ko" ] || die "tls.ko missing from $MODDIR"
+vm_tls_modules
 
 # --- certificates, configs -----------------------------------------------
 E=$R/etc/moat
@@ -188,21 +180,7 @@ cp "$HERE/guest-init.sh" "$R/init"
 chmod +x "$R/init"
 
 # --- initramfs, boot --------------------------------------------------------
-if command -v cpio >/dev/null 2>&1; then CPIO="cpio"; else CPIO="$BUSYBOX cpio"; fi
-(cd "$R" && find . | $CPIO -o -H newc 2>/dev/null) | gzip -1 > "$W/initrd.gz"
-echo "tests/vm: booting $KERNEL ($KVER) under $(qemu-system-x86_64 --version | head -1)"
-echo "tests/vm: initramfs $(du -k "$W/initrd.gz" | cut -f1) KiB; moatd $MOATD; timeout ${VM_TIMEOUT}s"
-start=$(date +%s)
-set +e
-timeout "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nographic \
-    -no-reboot -kernel "$KERNEL" -initrd "$W/initrd.gz" \
-    -append "console=ttyS0 quiet panic=-1 rdinit=/init" < /dev/null > "$W/serial.log" 2>&1
-qrc=$?
-set -e
-echo "tests/vm: VM finished in $(( $(date +%s) - start )) s (qemu rc $qrc)"
-tr -d '\r' < "$W/serial.log" | grep '^VM:' > "$W/vm.log" || true
-cat "$W/vm.log"
-[ -n "${MOAT_VM_KEEP_LOG:-}" ] && cp "$W/serial.log" "$MOAT_VM_KEEP_LOG"
+vm_boot "tests/vm" "initramfs $(du -k "$W/initrd.gz" | cut -f1) KiB; moatd $MOATD"
 
 # --- verdict ----------------------------------------------------------------
 pass=0; fail=0

@@ -30,6 +30,7 @@ X=$ROOT/tests/integration/xdp
 PY=/usr/bin/python3
 
 die() { echo "tests/vm/xdp: $*" >&2; exit 2; }
+. "$(dirname "$0")/lib.sh"
 
 for t in qemu-system-x86_64 busybox bash ip ss ethtool nsenter nc socat bpftool \
          mosquitto_passwd cc gzip; do
@@ -154,21 +155,7 @@ cp "$HERE/xdp-guest-init.sh" "$R/init"
 chmod +x "$R/init"
 
 # --- initramfs, boot -------------------------------------------------------------
-if command -v cpio >/dev/null 2>&1; then CPIO="cpio"; else CPIO="$BUSYBOX cpio"; fi
-(cd "$R" && find . | $CPIO -o -H newc 2>/dev/null) | gzip -1 > "$W/initrd.gz"
-echo "tests/vm/xdp: booting $KERNEL ($KVER) under $(qemu-system-x86_64 --version | head -1)"
-echo "tests/vm/xdp: initramfs $(du -k "$W/initrd.gz" | cut -f1) KiB; build $B; timeout ${VM_TIMEOUT}s"
-start=$(date +%s)
-set +e
-timeout "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nographic \
-    -no-reboot -kernel "$KERNEL" -initrd "$W/initrd.gz" \
-    -append "console=ttyS0 quiet panic=-1 rdinit=/init" < /dev/null > "$W/serial.log" 2>&1
-qrc=$?
-set -e
-echo "tests/vm/xdp: VM finished in $(( $(date +%s) - start )) s (qemu rc $qrc)"
-tr -d '\r' < "$W/serial.log" | grep '^VM:' > "$W/vm.log" || true
-cat "$W/vm.log"
-[ -n "${MOAT_VM_KEEP_LOG:-}" ] && cp "$W/serial.log" "$MOAT_VM_KEEP_LOG"
+vm_boot "tests/vm/xdp" "initramfs $(du -k "$W/initrd.gz" | cut -f1) KiB; build $B"
 
 # --- verdict: one line per test script, as the guest reported it --------------------
 pass=0; fail=0
